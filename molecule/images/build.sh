@@ -51,6 +51,11 @@ recipe_hash() {
 HASH=$(recipe_hash)
 TAG="$REPO:$SUITE-$HASH"
 
+# One build per suite at a time (the docker daemon may be shared by sessions).
+mkdir -p "$CACHE"
+exec 9>"$CACHE/build-$SUITE.lock"
+flock -w 1800 9 || die "timed out waiting for $CACHE/build-$SUITE.lock"
+
 if [ "${FORCE:-0}" != 1 ] && docker image inspect "$TAG" >/dev/null 2>&1; then
     docker tag "$TAG" "$REPO:$SUITE"
     log "cached: $TAG (also tagged $REPO:$SUITE); nothing to do"
@@ -130,7 +135,9 @@ tar -C "$ROOT" --numeric-owner --xattrs -c . \
 rm -rf --one-file-system "$ROOT"; ROOT=""
 log "stage 3: docker build (metadata only) -> $TAG"
 DOCKER_BUILDKIT=0 docker build -q -t "$TAG" \
-    --label "org.wirefleet.recipe=$HASH" --label "org.wirefleet.suite=$SUITE" - >/dev/null <<DOCKERFILE
+    --label "org.wirefleet.recipe=$HASH" --label "org.wirefleet.suite=$SUITE" - \
+    >/dev/null 2>"$CACHE/work/docker-build-$SUITE.log" <<DOCKERFILE \
+    || { cat "$CACHE/work/docker-build-$SUITE.log" >&2; die "docker build failed"; }
 FROM $ROOTFS_TAG
 ENV container=docker LANG=C.UTF-8
 STOPSIGNAL SIGRTMIN+3

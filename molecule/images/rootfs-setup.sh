@@ -44,6 +44,19 @@ Acquire::Languages "none";
 Acquire::Retries "3";
 CONF
 
+# no docs/man/locales in the image (smaller); copyright files stay
+cat >/etc/dpkg/dpkg.cfg.d/90wirefleet-nodoc <<'CONF'
+path-exclude=/usr/share/doc/*
+path-include=/usr/share/doc/*/copyright
+path-exclude=/usr/share/man/*
+path-exclude=/usr/share/info/*
+path-exclude=/usr/share/locale/*
+path-include=/usr/share/locale/locale.alias
+CONF
+find /usr/share/doc -mindepth 2 ! -name copyright ! -type d -delete
+rm -rf /usr/share/man/* /usr/share/info/*
+find /usr/share/locale -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+
 # no daemons started from maintainer scripts while in the chroot
 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
 chmod 0755 /usr/sbin/policy-rc.d
@@ -62,15 +75,10 @@ done
 apt-get -y install --download-only $CACHE_ONLY openresolv
 # shellcheck disable=SC2086
 apt-get -y install --download-only $CACHE_ONLY resolvconf
-# prove it: simulate from the cache only (no network needed for --no-download)
-# shellcheck disable=SC2086
-apt-get -y install --no-download --download-only $CACHE_ONLY openresolv
 for p in $CACHE_ONLY $CACHE_ALTERNATIVES; do
     dpkg -s "$p" >/dev/null 2>&1 && { echo "ERROR: $p must not be installed"; exit 1; }
 done
 ls -l /var/cache/apt/archives/*.deb
-# keep /var/lib/apt/lists (offline 'apt-get install' needs it); drop binary caches
-rm -f /var/cache/apt/pkgcache.bin /var/cache/apt/srcpkgcache.bin
 
 # --- systemd in a container ---------------------------------------------------
 # Units that cannot work (or are pointless) in a container.
@@ -96,6 +104,69 @@ printf '[Journal]\nStorage=volatile\nRuntimeMaxUse=16M\n' >/etc/systemd/journald
 : >/etc/machine-id
 rm -f /var/lib/dbus/machine-id
 ln -s /etc/machine-id /var/lib/dbus/machine-id
+
+# --- offline apt: a local, Debian-signed metadata mirror ------------------------
+# The test networks are docker 'internal' networks: no mirror, and DNS for
+# deb.debian.org just times out (apt-get update hangs for minutes; ansible's
+# apt update_cache fails after 5 retries). So the image's sources point to
+# file:$MIRROR, holding the genuine InRelease + Packages.xz of each suite
+# (downloaded now, hash-checked against InRelease). 'apt-get update' then
+# works offline and verifies signatures as usual, and 'apt-get install' of
+# the cached .debs needs no network. The pool is empty: installing anything
+# that is not in /var/cache/apt/archives fails at once ("File not found").
+MIRROR=/var/lib/wirefleet/apt-mirror
+mirror_dist() {  # URI NAME DIST
+    local uri=$1 name=$2 dist=$3 dir sum
+    dir="$MIRROR/$name/dists/$dist"
+    mkdir -p "$dir/main/binary-amd64"
+    /usr/lib/apt/apt-helper download-file "$uri/dists/$dist/InRelease" "$dir/InRelease"
+    # must be the index the .debs above were resolved against
+    cmp "$dir/InRelease" "/var/lib/apt/lists/$(echo "${uri#*://}/dists/$dist/" | tr / _)InRelease" \
+        || { echo "ERROR: $uri $dist changed during the build; run build.sh again"; exit 1; }
+    sum=$(awk '/^SHA256:/{f=1;next} /^[^ ]/{f=0} f && $3=="main/binary-amd64/Packages.xz"{print $1}' "$dir/InRelease")
+    [ -n "$sum" ] || { echo "ERROR: no Packages.xz hash in $dir/InRelease"; exit 1; }
+    /usr/lib/apt/apt-helper download-file "$uri/dists/$dist/main/binary-amd64/Packages.xz" \
+        "$dir/main/binary-amd64/Packages.xz" "SHA256:$sum"
+}
+mirror_dist "$DEBIAN_MIRROR" debian "$SUITE"
+mirror_dist "$DEBIAN_MIRROR" debian "$SUITE-updates"
+mirror_dist "$SECURITY_MIRROR" debian-security "$SUITE-security"
+
+cat >/etc/apt/sources.list.d/debian.sources <<SRC
+# wirefleet test image: offline metadata mirror (see molecule/README.md).
+# The real sources were ${DEBIAN_MIRROR} and ${SECURITY_MIRROR}.
+Types: deb
+URIs: file:$MIRROR/debian
+Suites: ${SUITE} ${SUITE}-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: file:$MIRROR/debian-security
+Suites: ${SUITE}-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+
+cat >/etc/apt/apt.conf.d/99wirefleet-offline <<'CONF'
+// wirefleet test image: no network.
+// The baked InRelease files age: -security has a Valid-Until of ~1 week.
+Acquire::Check-Valid-Until "false";
+// Anything still pointing at http(s) fails at once instead of hanging on DNS.
+Acquire::http::Proxy "http://127.0.0.1:9/";
+Acquire::https::Proxy "http://127.0.0.1:9/";
+Acquire::Retries "0";
+CONF
+
+rm -rf /var/lib/apt/lists/*
+mkdir -p /var/lib/apt/lists/partial
+apt-get update
+# prove it: the pool is empty now, so this fails unless every .deb is cached
+# shellcheck disable=SC2086
+apt-get -y install --download-only $CACHE_ONLY openresolv
+# shellcheck disable=SC2086
+apt-get -y install --download-only $CACHE_ONLY resolvconf
+rm -f /var/cache/apt/pkgcache.bin /var/cache/apt/srcpkgcache.bin
 
 rm -f /usr/sbin/policy-rc.d
 rm -rf /tmp/* /var/tmp/* /var/log/apt/* /var/log/*.log /root/.cache

@@ -393,7 +393,6 @@ def _emit(member, plan, peers, routes, keys, result_hosts):
             if text in DEFAULT_ROUTES or any(route in c for c in connected) or text in route_list:
                 continue
             route_list.append(text)
-    is_spoke = member.host in plan.hub_of
     entry = result_hosts.setdefault(member.host, {
         "managed": member.managed,
         "interfaces": {},
@@ -410,7 +409,8 @@ def _emit(member, plan, peers, routes, keys, result_hosts):
         "addresses": addresses,
         "listen_port": member.port,
         "mtu": member.mtu,
-        "dns": list(member.dns) if is_spoke else [],
+        # Only clients take the VPN's resolvers; a gateway keeps serving its LAN with its own.
+        "dns": list(member.dns) if member.role == "client" else [],
         "full_tunnel": member.full_tunnel,
         "public_key": keys.get((member.host, net.name)),
         "peers": peers,

@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright: wirefleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Tunnel address allocation that never renumbers a host.
+
+Order of precedence for a member without an explicit address:
+1. its lease from an earlier run (the controller store keeps them), if still inside the pool and free;
+2. hubs: the lowest free address of the pool (so a lone hub is .1, as people expect);
+3. everyone else: a slot derived from a hash of the host name, probing upwards when taken.
+Leases make the result independent of inventory order and of which hosts come and go;
+the hash keeps most addresses stable even when the store was lost.
+IPv6 follows IPv4 where the network has both: the host part of the IPv4 address, placed in
+the IPv6 prefix (10.8.0.7 -> fd00:8::7), so the two stay easy to correlate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from netaddr import IPAddress
+
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import host as host_where
+
+
+def _slot(name, size):
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % size
+
+
+def _lease(leases, member, family):
+    entry = (leases.get(member.network.name) or {}).get(member.host) or {}
+    value = entry.get(family)
+    try:
+        return int(IPAddress(value)) if value else None
+    except (ValueError, TypeError):
+        return None
+
+
+def _allocate_family(collector, members, leases, family, pool, explicit_attr, version):
+    """Assign int addresses for one family; returns {host: int}."""
+    first, last = pool
+    taken = {}
+    result = {}
+    for member in members:
+        addr = getattr(member, explicit_attr)
+        if addr is None:
+            continue
+        value = int(addr)
+        if value in taken:
+            collector.add(host_where(member.host), "wireguard_" + explicit_attr,
+                          "%s is already the address of host '%s' in network '%s'"
+                          % (addr, taken[value], member.network.name))
+            continue
+        taken[value] = member.host
+        result[member.host] = value
+    waiting = []
+    for member in members:
+        if member.host in result or getattr(member, explicit_attr) is not None:
+            continue
+        leased = _lease(leases, member, family)
+        if leased is not None and first <= leased <= last and leased not in taken:
+            taken[leased] = member.host
+            result[member.host] = leased
+        else:
+            waiting.append(member)
+    size = last - first + 1
+    cursor = first
+    for member in sorted(waiting, key=lambda m: (m.role != "hub", m.host)):
+        if len(taken) >= size:
+            collector.add(host_where(member.host), "wireguard_" + explicit_attr,
+                          "no free IPv%d address left in the pool of network '%s'" % (version, member.network.name))
+            continue
+        if member.role == "hub":
+            while cursor in taken:
+                cursor += 1
+            candidate = cursor
+        else:
+            candidate = first + _slot(member.host, size)
+            while candidate in taken:
+                candidate = first if candidate >= last else candidate + 1
+        taken[candidate] = member.host
+        result[member.host] = candidate
+    return result
+
+
+def allocate(collector, network, members, leases):
+    """Fill member.address / member.address6 for every member of one network."""
+    if network.ipv4 is not None and network.pool is not None:
+        assigned = _allocate_family(collector, members, leases, "ipv4", network.pool, "address", 4)
+        for member in members:
+            if member.host in assigned:
+                member.address = IPAddress(assigned[member.host], 4)
+    if network.ipv6 is None:
+        return
+    if network.ipv4 is not None:
+        offsets = {}
+        for member in members:
+            if member.address6 is None and member.address is not None:
+                offset = int(member.address) - int(network.ipv4.first)
+                member.address6 = IPAddress(int(network.ipv6.first) + offset, 6)
+            if member.address6 is not None:
+                offsets.setdefault(int(member.address6), []).append(member)
+        for clash in offsets.values():
+            if len(clash) > 1:
+                names = sorted(m.host for m in clash)
+                collector.add(host_where(names[-1]), "wireguard_address6",
+                              "%s is already the address of host '%s' in network '%s'"
+                              % (clash[0].address6, names[0], network.name))
+        return
+    pool = (int(network.ipv6.first) + 1, min(int(network.ipv6.last), int(network.ipv6.first) + 2 ** 32))
+    assigned = _allocate_family(collector, members, leases, "ipv6", pool, "address6", 6)
+    for member in members:
+        if member.host in assigned:
+            member.address6 = IPAddress(assigned[member.host], 6)

@@ -1,0 +1,478 @@
+# -*- coding: utf-8 -*-
+# Copyright: wirefleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The topology engine: inventory model in, every host's WireGuard configuration out.
+
+Pure Python + netaddr. The whole fleet is validated and computed in one call; callers
+(filter plugins, benchmarks, tests) never compute per host. Cost is linear in the total
+number of peer entries.
+
+Roles of a host in a network:
+- hub: reachable (has an endpoint), serves spokes and routes between them;
+- mesh: reachable backbone member that peers every other backbone member;
+- gateway: has LANs behind it; a spoke of a hub when the network has hubs, else backbone;
+- client: a spoke of a hub (laptops, phones, road warriors).
+"""
+
+from __future__ import annotations
+
+from netaddr import IPAddress, IPNetwork
+
+from ansible_collections.wirefleet.wireguard.plugins.module_utils import addressing
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import (
+    TopologyErrors,
+    host as host_where,
+    network as network_where,
+)
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import (
+    Collector,
+    memberships,
+    read_member,
+    read_networks,
+)
+
+DEFAULT_ROUTES = ("0.0.0.0/0", "::/0")
+
+
+class _Route:
+    """A CIDR with precomputed integer bounds, so overlap checks are plain comparisons."""
+
+    __slots__ = ("text", "version", "first", "last")
+
+    def __init__(self, net):
+        self.text = str(net)
+        self.version = net.version
+        self.first = net.first
+        self.last = net.last
+
+
+def _routes(nets):
+    return [_Route(net) for net in nets]
+
+
+def _overlaps(routes):
+    """Pairs of overlapping routes, by sorting on (version, first): O(n log n)."""
+    ordered = sorted(routes, key=lambda r: (r[0].version, r[0].first, -r[0].last))
+    found = []
+    reach = None
+    for route, owner in ordered:
+        if reach is not None and reach[0].version == route.version and route.first <= reach[0].last:
+            found.append((reach, (route, owner)))
+            continue
+        if reach is None or reach[0].version != route.version or route.last > reach[0].last:
+            reach = (route, owner)
+    return found
+
+
+class _NetworkPlan:
+    """Members of one network with who attaches to whom."""
+
+    def __init__(self, network, members):
+        self.network = network
+        self.members = members
+        self.by_host = {m.host: m for m in members}
+        self.hubs = [m for m in members if m.role == "hub"]
+        if self.hubs:
+            self.backbone = [m for m in members if m.role in ("hub", "mesh")]
+            self.spokes = [m for m in members if m.role in ("client", "gateway")]
+        else:
+            self.backbone = [m for m in members if m.role in ("mesh", "gateway")]
+            self.spokes = [m for m in members if m.role == "client"]
+        self.hub_of = {}
+        self.spokes_of = {m.host: [] for m in self.hubs}
+
+
+def build_fleet(raw_networks, hosts, public_keys=None, leases=None):
+    """Validate the inventory model and compute every host's WireGuard configuration.
+
+    raw_networks: the wireguard_networks mapping.
+    hosts: {hostname: {"groups": [group, ...], "vars": {wireguard_* variables}}}.
+    public_keys: {hostname: {network: public key}} from the controller-side store.
+    leases: {network: {hostname: {"ipv4": addr, "ipv6": addr}}} from earlier runs.
+    Raises TopologyErrors listing every problem; returns a plain dict (see docs/engine.md).
+    """
+    collector = Collector()
+    public_keys = public_keys or {}
+    leases = leases or {}
+    networks = read_networks(collector, raw_networks)
+    by_network = {name: [] for name in networks}
+    by_host = {}
+    absent = []
+    for hostname in sorted(hosts):
+        info = hosts[hostname] or {}
+        hostvars = info.get("vars") or {}
+        joined = memberships(collector, hostname, info.get("groups") or [], hostvars, networks)
+        state = hostvars.get("wireguard_state", "present")
+        if state not in ("present", "absent"):
+            collector.add(host_where(hostname), "wireguard_state", "%r is not present or absent" % (state,))
+            continue
+        if not joined:
+            continue
+        if state == "absent":
+            absent.append(hostname)
+            continue
+        for net_name, role in joined:
+            member = read_member(collector, hostname, hostvars, networks[net_name], role)
+            by_network[net_name].append(member)
+            by_host.setdefault(hostname, []).append(member)
+    _raise_if(collector)
+
+    for name, members in by_network.items():
+        addressing.allocate(collector, networks[name], members, leases)
+    _check_addresses(collector, by_network)
+    _check_networks_disjoint(collector, networks)
+    _check_hosts(collector, by_host)
+    plans = {name: _NetworkPlan(networks[name], members) for name, members in by_network.items()}
+    for plan in plans.values():
+        _check_roles(collector, plan)
+        _check_lans(collector, plan)
+    _raise_if(collector)
+
+    keys = {}
+    for hostname, members in by_host.items():
+        for member in members:
+            key = member.public_key
+            if key is None:
+                stored = (public_keys.get(hostname) or {}).get(member.network.name)
+                if stored:
+                    key = collector.key(host_where(hostname), "public key in the controller store", stored)
+            keys[(hostname, member.network.name)] = key
+    result_hosts = {}
+    for plan in plans.values():
+        _attach_spokes(collector, plan)
+    _raise_if(collector)
+    for plan in plans.values():
+        _build_network(collector, plan, keys, result_hosts)
+    _raise_if(collector)
+    new_leases = {
+        name: {m.host: _lease_entry(m) for m in members}
+        for name, members in by_network.items() if members
+    }
+    return {"hosts": result_hosts, "absent": absent, "leases": new_leases}
+
+
+def _raise_if(collector):
+    if collector.errors:
+        raise TopologyErrors(collector.errors)
+
+
+def _lease_entry(member):
+    entry = {}
+    if member.address is not None:
+        entry["ipv4"] = str(member.address)
+    if member.address6 is not None:
+        entry["ipv6"] = str(member.address6)
+    return entry
+
+
+def _check_addresses(collector, by_network):
+    for members in by_network.values():
+        for member in members:
+            net = member.network
+            if member.address is not None and net.ipv4 is not None and member.address not in net.ipv4:
+                collector.add(host_where(member.host), "wireguard_address",
+                              "%s is outside network '%s' (%s)" % (member.address, net.name, net.ipv4))
+            if member.address is not None and net.ipv4 is None:
+                collector.add(host_where(member.host), "wireguard_address",
+                              "network '%s' has no IPv4 (set wireguard_networks.%s.ipv4)" % (net.name, net.name))
+            if member.address6 is not None and member.address6 not in net.ipv6:
+                collector.add(host_where(member.host), "wireguard_address6",
+                              "%s is outside network '%s' (%s)" % (member.address6, net.name, net.ipv6))
+
+
+def _check_networks_disjoint(collector, networks):
+    routes = [(route, name) for name, net in networks.items() for route in _routes(net.cidrs)]
+    for (first, first_net), (second, second_net) in _overlaps(routes):
+        if first_net != second_net:
+            collector.add(network_where(second_net), "wireguard_networks.%s" % second_net,
+                          "%s overlaps %s of network '%s'" % (second.text, first.text, first_net))
+
+
+def _check_hosts(collector, by_host):
+    """Several interfaces on one host: distinct names, distinct listen ports, one full tunnel."""
+    for hostname, members in by_host.items():
+        seen_iface, seen_port = {}, {}
+        for member in members:
+            other = seen_iface.setdefault(member.interface, member.network.name)
+            if other != member.network.name:
+                collector.add(host_where(hostname), "wireguard_interface",
+                              "networks '%s' and '%s' both use interface %s" % (other, member.network.name, member.interface))
+            if member.port is not None:
+                other = seen_port.setdefault(member.port, member.network.name)
+                if other != member.network.name:
+                    collector.add(host_where(hostname), "wireguard_port",
+                                  "networks '%s' and '%s' both listen on port %d" % (other, member.network.name, member.port))
+        if sum(1 for m in members if m.full_tunnel) > 1:
+            collector.add(host_where(hostname), "wireguard_full_tunnel", "only one network of a host can carry the default route")
+
+
+def _check_roles(collector, plan):
+    net = plan.network
+    for member in plan.members:
+        where = host_where(member.host)
+        if member.role == "gateway" and not member.lans and net.type != "proxy_arp":
+            collector.add(where, "wireguard_lans", "a gateway needs the LANs behind it (wireguard_lans)")
+        if member.role == "client" and member.lans:
+            collector.add(where, "wireguard_lans", "a client has no LANs behind it; put the host in wireguard_gateways")
+        if member.nat and net.type == "site_to_site":
+            collector.add(where, "wireguard_nat", "site-to-site traffic is routed, never NATed")
+        if member.full_tunnel and member.role not in ("client", "gateway"):
+            collector.add(where, "wireguard_full_tunnel", "only clients and gateways send all their traffic to a hub")
+        for name in sorted(member.peers or ()):
+            if name not in plan.by_host:
+                collector.add(where, "wireguard_peers", "unknown host %r (not a member of network '%s')" % (name, net.name))
+    if net.type == "site_to_site":
+        gateways = [m for m in plan.members if m.role == "gateway"]
+        if len(plan.members) != 2 or len(gateways) != 2:
+            collector.add(network_where(net.name), "wireguard_networks.%s.type" % net.name,
+                          "a site_to_site network joins exactly two gateways, found: %s"
+                          % (", ".join("%s (%s)" % (m.host, m.role) for m in plan.members) or "none"))
+    if net.type == "proxy_arp" and len(plan.hubs) != 1:
+        collector.add(network_where(net.name), "wireguard_networks.%s.type" % net.name,
+                      "a proxy_arp network has exactly one hub: the LAN host that answers ARP for the clients")
+
+
+def _check_lans(collector, plan):
+    net = plan.network
+    routes = [(route, ("network", net.name)) for route in _routes(net.cidrs)]
+    for member in plan.members:
+        routes.extend((route, ("host", member.host)) for route in _routes(member.lans))
+    for (first, first_owner), (second, second_owner) in _overlaps(routes):
+        if second_owner[0] == "network":
+            first_owner, second_owner, first, second = second_owner, first_owner, second, first
+        if first_owner[0] == "network":
+            collector.add(host_where(second_owner[1]), "wireguard_lans",
+                          "LAN %s overlaps the VPN %s of network '%s'" % (second.text, first.text, net.name))
+        else:
+            collector.add(host_where(second_owner[1]), "wireguard_lans",
+                          "LAN %s overlaps LAN %s of host '%s' in network '%s'"
+                          % (second.text, first.text, first_owner[1], net.name))
+
+
+def _attach_spokes(collector, plan):
+    net = plan.network
+    hub_names = sorted(m.host for m in plan.hubs)
+    for spoke in plan.spokes:
+        where = host_where(spoke.host)
+        if spoke.hub is not None:
+            hub = plan.by_host.get(spoke.hub)
+            if hub is None or hub.role != "hub":
+                collector.add(where, "wireguard_hub", "unknown hub %r in network '%s' (hubs: %s)"
+                              % (spoke.hub, net.name, ", ".join(hub_names) or "none"))
+                continue
+        elif len(plan.hubs) == 1:
+            hub = plan.hubs[0]
+        elif not plan.hubs:
+            collector.add(where, "wireguard_hub", "network '%s' has no hub for this %s; add one to wireguard_hubs"
+                          % (net.name, spoke.role))
+            continue
+        else:
+            collector.add(where, "wireguard_hub", "network '%s' has several hubs (%s); choose one"
+                          % (net.name, ", ".join(hub_names)))
+            continue
+        if spoke.full_tunnel and not hub.nat:
+            collector.add(where, "wireguard_full_tunnel",
+                          "full tunnel needs an exit gateway, but hub '%s' of network '%s' does not set wireguard_nat"
+                          % (hub.host, net.name))
+        plan.hub_of[spoke.host] = hub
+        plan.spokes_of[hub.host].append(spoke)
+
+
+def _own_nets(member):
+    nets = []
+    if member.address is not None:
+        nets.append(IPNetwork("%s/32" % member.address))
+    if member.address6 is not None:
+        nets.append(IPNetwork("%s/128" % member.address6))
+    return nets + member.lans
+
+
+def _endpoint(collector, member):
+    if not member.has_endpoint:
+        return None
+    port = member.endpoint_port or member.port
+    if port is None:
+        collector.add(host_where(member.host), "wireguard_endpoint",
+                      "endpoint %s has no port: add :PORT, wireguard_port or the network's port" % member.endpoint_host)
+        return None
+    host = "[%s]" % member.endpoint_host if ":" in member.endpoint_host else member.endpoint_host
+    return "%s:%d" % (host, port)
+
+
+def _linked(first, second):
+    return ((first.peers is None or second.host in first.peers)
+            and (second.peers is None or first.host in second.peers))
+
+
+def _build_network(collector, plan, keys, result_hosts):
+    net = plan.network
+    endpoints = {m.host: _endpoint(collector, m) for m in plan.members}
+    own = {m.host: _own_nets(m) for m in plan.members}
+    behind = {}
+    for member in plan.members:
+        nets = list(own[member.host])
+        for spoke in plan.spokes_of.get(member.host, ()):
+            nets.extend(own[spoke.host])
+        behind[member.host] = nets
+    all_lans = [lan for m in plan.members for lan in m.lans]
+
+    def peer(self, other, allowed):
+        if endpoints[self.host] is None and endpoints[other.host] is None:
+            collector.add(host_where(self.host), "wireguard_endpoint",
+                          "neither '%s' nor its peer '%s' in network '%s' has an endpoint, so no side can start the tunnel"
+                          % (self.host, other.host, net.name))
+        keepalive = None
+        if self.keepalive is not None:
+            keepalive = self.keepalive or None
+        elif endpoints[self.host] is None and endpoints[other.host] is not None:
+            keepalive = net.keepalive or None
+        return {
+            "name": other.host,
+            "role": other.role,
+            "public_key": keys.get((other.host, net.name)),
+            "endpoint": endpoints[other.host],
+            "allowed_ips": allowed,
+            "keepalive": keepalive,
+            "preshared_key_id": ("%s/%s" % (net.name, "--".join(sorted((self.host, other.host))))
+                                 if net.preshared_keys else None),
+        }
+
+    for member in plan.members:
+        peers = []
+        routes = []
+        if member.host in plan.hub_of:
+            hub = plan.hub_of[member.host]
+            if member.full_tunnel:
+                allowed = [IPNetwork(DEFAULT_ROUTES[0])] + ([IPNetwork(DEFAULT_ROUTES[1])] if net.ipv6 else [])
+            else:
+                allowed = list(net.cidrs) + [lan for lan in all_lans if lan not in member.lans]
+            peers.append(peer(member, hub, [str(n) for n in allowed]))
+            routes.append((hub.host, allowed))
+        else:
+            for other in plan.backbone:
+                if other is member or not _linked(member, other):
+                    continue
+                if net.type == "site_to_site":
+                    allowed = other.lans + list(net.cidrs)
+                else:
+                    allowed = behind[other.host]
+                peers.append(peer(member, other, [str(n) for n in allowed]))
+                routes.append((other.host, allowed))
+            for spoke in plan.spokes_of.get(member.host, ()):
+                peers.append(peer(member, spoke, [str(n) for n in own[spoke.host]]))
+                routes.append((spoke.host, own[spoke.host]))
+        flat = [(route, name) for name, nets in routes for route in _routes(nets)]
+        for (first, first_peer), (second, second_peer) in _overlaps(flat):
+            if first_peer != second_peer:
+                collector.add(host_where(member.host), "wireguard_lans",
+                              "peers '%s' and '%s' on %s would both carry %s / %s"
+                              % (first_peer, second_peer, member.interface, first.text, second.text))
+        _emit(member, plan, peers, routes, keys, result_hosts)
+
+
+def _addresses(member):
+    net = member.network
+    addresses = []
+    if member.address is not None:
+        prefix = 32 if (net.type == "proxy_arp" and member.role == "hub") else net.ipv4.prefixlen
+        addresses.append("%s/%d" % (member.address, prefix))
+    if member.address6 is not None:
+        prefix = 128 if (net.type == "proxy_arp" and member.role == "hub") else net.ipv6.prefixlen
+        addresses.append("%s/%d" % (member.address6, prefix))
+    return addresses
+
+
+def _emit(member, plan, peers, routes, keys, result_hosts):
+    net = plan.network
+    addresses = _addresses(member)
+    connected = [IPNetwork(a).cidr for a in addresses]
+    route_list = []
+    for _name, nets in routes:
+        for route in nets:
+            text = str(route)
+            if text in DEFAULT_ROUTES or any(route in c for c in connected) or text in route_list:
+                continue
+            route_list.append(text)
+    entry = result_hosts.setdefault(member.host, {
+        "managed": member.managed,
+        "interfaces": {},
+        "system": {
+            "forward_ipv4": False, "forward_ipv6": False, "src_valid_mark": False,
+            "proxy_arp": [], "nat": [], "forwarding": [], "protect_ipv6": [], "listen": [],
+        },
+        "hints": [],
+    })
+    entry["interfaces"][member.interface] = {
+        "network": net.name,
+        "role": member.role,
+        "type": net.type,
+        "addresses": addresses,
+        "listen_port": member.port,
+        "mtu": member.mtu,
+        # Only clients take the VPN's resolvers; a gateway keeps serving its LAN with its own.
+        "dns": list(member.dns) if member.role == "client" else [],
+        "full_tunnel": member.full_tunnel,
+        "public_key": keys.get((member.host, net.name)),
+        "peers": peers,
+        "routes": route_list,
+    }
+    _system_needs(member, plan, peers, entry)
+
+
+def _system_needs(member, plan, peers, entry):
+    """What the sysctl and firewall roles must do for this host, derived from its place in the topology."""
+    net = plan.network
+    system = entry["system"]
+    hints = entry["hints"]
+    iface = member.interface
+    between_peers = member.role == "hub"
+    proxy_arp = net.type == "proxy_arp" and member.role == "hub"
+    routes_lans = bool(member.lans)
+    if between_peers or routes_lans or member.nat or proxy_arp:
+        system["forward_ipv4"] = system["forward_ipv4"] or net.ipv4 is not None or any(l.version == 4 for l in member.lans)
+        system["forward_ipv6"] = system["forward_ipv6"] or net.ipv6 is not None or any(l.version == 6 for l in member.lans)
+        system["forwarding"].append({
+            "interface": iface,
+            "between_peers": between_peers,
+            "lans": [str(l) for l in member.lans] + ([str(net.ipv4)] if proxy_arp else []),
+            "to_uplink": member.nat,
+        })
+    if member.full_tunnel:
+        system["src_valid_mark"] = True
+    if proxy_arp:
+        system["proxy_arp"].append({"interface": member.lan_interface, "wireguard_interface": iface})
+        hints.append("On the LAN router, forward UDP port %s to %s and keep %s out of the DHCP range."
+                     % (member.port, member.address, _pool_text(net)))
+    if member.nat:
+        sources = [net.ipv4] if net.ipv4 is not None else []
+        if net.ipv6 is not None and not net.protect_ipv6:
+            sources.append(net.ipv6)
+        for source in sources:
+            system["nat"].append({"interface": iface, "source": str(source), "out_interface": member.uplink_interface})
+    if member.role == "hub" and net.protect_ipv6:
+        system["protect_ipv6"].append({"interface": iface, "prefix": str(net.ipv6), "uplink": member.uplink_interface})
+        hints.append("Clients of %s get public IPv6 from %s: the provider must route it to this host "
+                     "(or enable proxy_ndp on the uplink when the prefix is on-link)." % (iface, net.ipv6))
+    if member.port is not None:
+        sources = None
+        if net.restrict_port:
+            roaming = sorted(p["name"] for p in peers if p["endpoint"] is None)
+            if roaming:
+                hints.append("Port %d of %s stays open to all: peers %s have no known endpoint."
+                             % (member.port, iface, ", ".join(roaming)))
+            else:
+                sources = sorted({p["endpoint"].rsplit(":", 1)[0].strip("[]") for p in peers})
+        system["listen"].append({"interface": iface, "port": member.port, "sources": sources})
+    if member.lans and not member.lan_default_gateway:
+        reach = [str(c) for c in net.cidrs] + [str(l) for m in plan.members if m is not member for l in m.lans]
+        for lan in member.lans:
+            hints.append("On the router of LAN %s add a static route: %s via %s's address on that LAN."
+                         % (lan, ", ".join(reach), member.host))
+    if not member.managed:
+        hints.append("%s is not managed by Ansible: load its rendered %s config (file or QR code) on the device."
+                     % (member.host, iface))
+
+
+def _pool_text(net):
+    first, last = net.pool
+    return "%s-%s" % (IPAddress(first, 4), IPAddress(last, 4))

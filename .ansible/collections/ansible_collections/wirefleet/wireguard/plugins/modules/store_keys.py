@@ -1,0 +1,178 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: wirefleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: store_keys
+author: wirefleet contributors
+version_added: 0.1.0
+short_description: Make the controller-side keys of a fleet once and keep them
+description:
+  - Runs on the controller (with C(delegate_to=localhost)) against the wirefleet store directory.
+  - Makes every preshared key of O(preshared_keys) that does not exist yet, as
+    C(<store>/psk/<network>/<a>--<b>.psk) (32 random bytes, base64, mode 0600), so both ends of a peer
+    pair use the same key. Existing keys are never replaced.
+  - Makes the private key of every unmanaged device of O(devices) once, as C(<store>/private/<host>/<network>.key)
+    (0600), and records its public key as C(<store>/public/<host>/<network>.pub).
+  - Needs no C(wg) binary: public keys are computed with the C(cryptography) library ansible-core depends on.
+requirements:
+  - cryptography (a dependency of ansible-core)
+options:
+  store:
+    description: The store directory.
+    type: path
+    required: true
+  preshared_keys:
+    description: Preshared key ids (C(<network>/<a>--<b>), the engine's C(preshared_key_id)).
+    type: list
+    elements: str
+    default: []
+  devices:
+    description: Unmanaged devices as C(<host>/<network>) whose private key the controller keeps.
+    type: list
+    elements: str
+    default: []
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Keys kept on the controller
+  wirefleet.wireguard.store_keys:
+    store: "{{ wireguard_store_dir }}"
+    preshared_keys: [wg0/hub--laptop]
+    devices: [phone/wg0]
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+created_preshared_keys:
+  description: Preshared key ids made in this run.
+  type: list
+  elements: str
+  returned: always
+created_devices:
+  description: Devices (C(<host>/<network>)) whose private key was made in this run.
+  type: list
+  elements: str
+  returned: always
+public_keys_written:
+  description: Devices whose public key file was written or corrected.
+  type: list
+  elements: str
+  returned: always
+"""
+
+import base64
+import os
+import re
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+try:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    HAS_CRYPTOGRAPHY = True
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+
+NAME = re.compile(r"^[A-Za-z0-9_.@=+-]+$")
+
+
+def new_private_key():
+    """32 random bytes clamped like `wg genkey` (Curve25519)."""
+    raw = bytearray(os.urandom(32))
+    raw[0] &= 248
+    raw[31] = (raw[31] & 127) | 64
+    return base64.b64encode(bytes(raw)).decode("ascii")
+
+
+def public_key(private_key):
+    raw = base64.b64decode(private_key)
+    public = X25519PrivateKey.from_private_bytes(raw).public_key()
+    return base64.b64encode(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode("ascii")
+
+
+def _read(path):
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write(path, content, mode):
+    folder = os.path.dirname(path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=".wirefleet-")
+    try:
+        with os.fdopen(handle, "w", encoding="ascii") as stream:
+            stream.write(content + "\n")
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def _parts(module, value, what):
+    parts = value.split("/")
+    if len(parts) != 2 or not all(NAME.match(part) for part in parts):
+        module.fail_json(msg="store_keys: %r is not a valid %s" % (value, what))
+    return parts
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "store": {"type": "path", "required": True},
+            "preshared_keys": {"type": "list", "elements": "str", "default": []},
+            "devices": {"type": "list", "elements": "str", "default": []},
+        },
+        supports_check_mode=True,
+    )
+    store = module.params["store"]
+    created_psk, created_devices, public_written = [], [], []
+    for psk_id in sorted(set(module.params["preshared_keys"])):
+        network, pair = _parts(module, psk_id, "preshared key id (<network>/<a>--<b>)")
+        path = os.path.join(store, "psk", network, pair + ".psk")
+        if _read(path):
+            continue
+        created_psk.append(psk_id)
+        if not module.check_mode:
+            _write(path, base64.b64encode(os.urandom(32)).decode("ascii"), 0o600)
+
+    if module.params["devices"] and not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg="store_keys: the controller's Python lacks the cryptography library (needed for device keys)")
+    for device in sorted(set(module.params["devices"])):
+        host, network = _parts(module, device, "device (<host>/<network>)")
+        private_path = os.path.join(store, "private", host, network + ".key")
+        public_path = os.path.join(store, "public", host, network + ".pub")
+        private = _read(private_path)
+        if not private:
+            created_devices.append(device)
+            private = new_private_key()
+            if not module.check_mode:
+                _write(private_path, private, 0o600)
+        public = public_key(private)
+        if _read(public_path) != public:
+            public_written.append(device)
+            if not module.check_mode:
+                _write(public_path, public, 0o644)
+
+    module.exit_json(changed=bool(created_psk or created_devices or public_written),
+                     created_preshared_keys=created_psk, created_devices=created_devices,
+                     public_keys_written=public_written)
+
+
+if __name__ == "__main__":
+    main()

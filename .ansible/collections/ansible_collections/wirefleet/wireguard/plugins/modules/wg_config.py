@@ -1,0 +1,211 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: wirefleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: wg_config
+author: wirefleet contributors
+version_added: 0.1.0
+short_description: Write a host's wg-quick configuration with its private key, validated and atomically
+description:
+  - Renders one interface of the M(wirefleet.wireguard.fleet) result as C(<config_dir>/<name>.conf)
+    (root, 0600), with the private key read on the host from O(private_key_file) and the preshared
+    keys given in O(preshared_keys). Peers whose public key is not known yet are left out.
+  - The new file is checked with C(wg-quick strip) before it replaces the current one, so a broken
+    or empty configuration never replaces a working one; the replacement is an atomic rename.
+  - The diff (C(--diff)) and every returned value have private and preshared keys masked.
+  - Tells which [Interface] settings changed, whether peers changed, and which changes wg-quick only
+    applies when the interface is brought up again (O(restart_reasons)), for M(wirefleet.wireguard.wg_live).
+requirements:
+  - wireguard-tools (C(wg-quick)) on the host
+options:
+  name:
+    description: Interface name, e.g. C(wg0).
+    type: str
+    required: true
+  host:
+    description: Name of the host, for the header comment.
+    type: str
+    required: true
+  entry:
+    description: The interface's entry of C(fleet.hosts[host].interfaces).
+    type: dict
+    required: true
+  private_key_file:
+    description: File holding the interface's private key; default C(<config_dir>/<name>.key).
+    type: path
+  preshared_keys:
+    description: Map of C(preshared_key_id) to preshared key for this interface's peers.
+    type: dict
+    default: {}
+  config_dir:
+    description: Directory of wg-quick configurations.
+    type: path
+    default: /etc/wireguard
+  validate:
+    description: Check the new file with C(wg-quick strip) before it replaces the current one.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Write wg0
+  wirefleet.wireguard.wg_config:
+    name: wg0
+    host: "{{ inventory_hostname }}"
+    entry: "{{ wireguard_fleet.hosts[inventory_hostname].interfaces.wg0 }}"
+  register: wg0_config
+"""
+
+RETURN = r"""
+path:
+  description: The configuration file.
+  type: str
+  returned: always
+interface_changed:
+  description: "[Interface] settings whose values changed (e.g. C(Address), C(ListenPort), C(MTU), C(DNS))."
+  type: list
+  elements: str
+  returned: always
+peers_changed:
+  description: Whether the [Peer] sections changed.
+  type: bool
+  returned: always
+restart_reasons:
+  description: Changed settings that wg-quick applies only when it brings the interface up (e.g. C(DNS), a new default route).
+  type: list
+  elements: str
+  returned: always
+peers:
+  description: Number of peers written.
+  type: int
+  returned: always
+skipped_peers:
+  description: Peers left out because their public key is not known yet.
+  type: list
+  elements: str
+  returned: always
+"""
+
+import os
+import shutil
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgconf import changes, mask
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgquick import render
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _validate(module, folder, name, text):
+    """Write text as <tmpdir>/<name>.conf (wg-quick takes the interface name from the file name) and strip it."""
+    wg_quick = module.get_bin_path("wg-quick", required=True)
+    temp_dir = tempfile.mkdtemp(dir=folder, prefix=".wirefleet-check-")
+    try:
+        candidate = os.path.join(temp_dir, name + ".conf")
+        with open(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as stream:
+            stream.write(text)
+        rc, out, err = module.run_command([wg_quick, "strip", candidate])
+        if rc != 0 or "[Interface]" not in out or "PrivateKey" not in out:
+            module.fail_json(msg="wg_config: wg-quick strip rejected the new %s.conf; the current file is kept: %s"
+                             % (name, (err or out).strip()), rc=rc)
+    finally:
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _install(folder, path, text):
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=".wirefleet-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, 0o600)
+        os.chown(temp, 0, 0)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "name": {"type": "str", "required": True},
+            "host": {"type": "str", "required": True},
+            "entry": {"type": "dict", "required": True},
+            "private_key_file": {"type": "path"},
+            "preshared_keys": {"type": "dict", "default": {}, "no_log": True},
+            "config_dir": {"type": "path", "default": "/etc/wireguard"},
+            "validate": {"type": "bool", "default": True},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    name, folder, entry = params["name"], params["config_dir"], params["entry"]
+    path = os.path.join(folder, name + ".conf")
+    key_file = params["private_key_file"] or os.path.join(folder, name + ".key")
+    private_key = (_read(key_file) or "").strip() or None
+    if private_key is None and not module.check_mode:
+        module.fail_json(msg="wg_config: no private key in %s; run the wirefleet.wireguard.wireguard_keys role first" % key_file)
+
+    try:
+        text = render(params["host"], name, entry, private_key or "<made by the keys role>",
+                      params["preshared_keys"], skip_unknown_peers=True)
+    except (KeyError, TypeError, ValueError) as exc:
+        module.fail_json(msg="wg_config: %s is not an interface entry of the fleet: %s" % (name, exc))
+    skipped = [peer["name"] for peer in entry.get("peers", []) if not peer.get("public_key")]
+    written = len(entry.get("peers", [])) - len(skipped)
+
+    current = _read(path)
+    stat = os.stat(path) if os.path.exists(path) else None
+    content_changed = current != text
+    attrs_changed = stat is not None and (stat.st_mode & 0o7777 != 0o600 or stat.st_uid != 0 or stat.st_gid != 0)
+    settings, peers_changed, reasons = changes(current, text) if (current is not None and content_changed) else ([], False, [])
+    if current is None:
+        settings, peers_changed = ["created"], written > 0
+
+    if not module.check_mode:
+        if content_changed:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            if params["validate"]:
+                _validate(module, folder, name, text)
+            _install(folder, path, text)
+        elif attrs_changed:
+            os.chmod(path, 0o600)
+            os.chown(path, 0, 0)
+
+    result = {
+        "changed": content_changed or attrs_changed,
+        "path": path,
+        "interface_changed": settings,
+        "peers_changed": peers_changed,
+        "restart_reasons": reasons,
+        "peers": written,
+        "skipped_peers": skipped,
+    }
+    if module._diff and content_changed:
+        result["diff"] = {"before_header": path, "after_header": path,
+                          "before": mask(current or ""), "after": mask(text)}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

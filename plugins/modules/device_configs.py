@@ -1,0 +1,244 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: wirefleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: device_configs
+author: wirefleet contributors
+version_added: 0.1.0
+short_description: Render the configs of unmanaged devices, with QR codes, into a private directory on the controller
+description:
+  - Runs on the controller (with C(delegate_to=localhost)). For every interface of every device in O(devices)
+    (hosts of the M(wirefleet.wireguard.fleet) result with C(managed=false)) writes
+    C(<dest>/<host>/<interface>.conf) with the device's private key and preshared keys from the store,
+    plus C(<interface>.png) (a QR code for the WireGuard mobile apps) and C(<interface>.txt)
+    (the same QR code for a terminal), when O(qr) is set.
+  - Directories are 0700 and files 0600; files are rewritten only when their content changes.
+  - Files of devices or interfaces that are no longer in O(devices) are removed.
+  - A device whose public key comes from the inventory (its private key is not in the store) gets its
+    config without C(PrivateKey), to be completed on the device.
+requirements:
+  - segno (on the controller, for O(qr))
+options:
+  dest:
+    description: Output directory, e.g. C(<store>/devices).
+    type: path
+    required: true
+  store:
+    description: The wirefleet store directory (private keys of devices, preshared keys).
+    type: path
+    required: true
+  devices:
+    description: Map of device host name to its entry of C(fleet.hosts).
+    type: dict
+    required: true
+  qr:
+    description: Also write the QR codes.
+    type: bool
+    default: true
+  qr_scale:
+    description: Pixels per QR module in the PNG.
+    type: int
+    default: 6
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Configs and QR codes of phones and other unmanaged devices
+  wirefleet.wireguard.device_configs:
+    dest: "{{ wireguard_store_dir }}/devices"
+    store: "{{ wireguard_store_dir }}"
+    devices: "{{ wireguard_fleet.hosts | dict2items | rejectattr('value.managed') | items2dict }}"
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+devices:
+  description: One entry per device interface.
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    host:
+      description: Device name.
+      type: str
+    interface:
+      description: Interface name.
+      type: str
+    config:
+      description: Path of the config file.
+      type: str
+    qr_png:
+      description: Path of the QR code image (when O(qr)).
+      type: str
+    qr_text:
+      description: Path of the QR code for a terminal (when O(qr)).
+      type: str
+    private_key:
+      description: Whether the config holds the private key (false when the key lives only on the device).
+      type: bool
+written:
+  description: Files created or changed, relative to O(dest).
+  type: list
+  elements: str
+  returned: always
+removed:
+  description: Files removed, relative to O(dest).
+  type: list
+  elements: str
+  returned: always
+"""
+
+import base64
+import io
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgquick import render
+
+try:
+    import segno
+    HAS_SEGNO = True
+except ImportError:
+    HAS_SEGNO = False
+
+try:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    HAS_CRYPTOGRAPHY = True
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+
+SUFFIXES = (".conf", ".png", ".txt")
+
+
+def _read(path, binary=False):
+    try:
+        with open(path, "rb" if binary else "r") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _public(private_key):
+    raw = base64.b64decode(private_key)
+    return base64.b64encode(X25519PrivateKey.from_private_bytes(raw).public_key()
+                            .public_bytes(Encoding.Raw, PublicFormat.Raw)).decode("ascii")
+
+
+def _write(path, content):
+    folder = os.path.dirname(path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    os.chmod(folder, 0o700)
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=".wirefleet-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.chmod(temp, 0o600)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def _qr_payload(text):
+    """The config without comments and blank lines: what the apps need, in the smallest QR code."""
+    return "\n".join(line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")) + "\n"
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "dest": {"type": "path", "required": True},
+            "store": {"type": "path", "required": True},
+            "devices": {"type": "dict", "required": True},
+            "qr": {"type": "bool", "default": True},
+            "qr_scale": {"type": "int", "default": 6},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    dest, store = params["dest"], params["store"]
+    if params["qr"] and not HAS_SEGNO:
+        module.fail_json(msg="device_configs: segno is missing in the controller's Python (pip install segno), or set qr: false")
+    wanted = {}
+    report = []
+    for host in sorted(params["devices"]):
+        entry = params["devices"][host] or {}
+        for interface, data in sorted((entry.get("interfaces") or {}).items()):
+            network = data.get("network", interface)
+            private = (_read(os.path.join(store, "private", host, network + ".key")) or "").strip() or None
+            if private and data.get("public_key") and HAS_CRYPTOGRAPHY and _public(private) != data["public_key"]:
+                private = None  # the inventory gives another public key: the private key lives on the device
+            psks = {}
+            for peer in data.get("peers", []):
+                psk_id = peer.get("preshared_key_id")
+                if psk_id:
+                    value = (_read(os.path.join(store, "psk", psk_id + ".psk")) or "").strip()
+                    if value:
+                        psks[psk_id] = value
+            try:
+                text = render(host, interface, data, private, psks)
+            except (KeyError, TypeError, ValueError) as exc:
+                module.fail_json(msg="device_configs: %s/%s is not an interface entry of the fleet: %s" % (host, interface, exc))
+            if not private:
+                text = text.replace("# PrivateKey: generated on %s and kept there (/etc/wireguard/%s.key)" % (host, interface),
+                                    "# PrivateKey: not in the controller store; add the device's own private key here")
+            base = os.path.join(host, interface)
+            wanted[base + ".conf"] = text.encode("utf-8")
+            item = {"host": host, "interface": interface, "config": os.path.join(dest, base + ".conf"),
+                    "private_key": bool(private)}
+            if params["qr"]:
+                code = segno.make(_qr_payload(text), error="m", micro=False)
+                png = io.BytesIO()
+                code.save(png, kind="png", scale=params["qr_scale"], border=4)
+                terminal = io.StringIO()
+                code.terminal(out=terminal, compact=True, border=2)
+                wanted[base + ".png"] = png.getvalue()
+                wanted[base + ".txt"] = terminal.getvalue().encode("utf-8")
+                item.update(qr_png=os.path.join(dest, base + ".png"), qr_text=os.path.join(dest, base + ".txt"))
+            report.append(item)
+
+    written, removed = [], []
+    if not module.check_mode and wanted:
+        os.makedirs(dest, mode=0o700, exist_ok=True)
+        if os.stat(dest).st_mode & 0o7777 != 0o700:
+            os.chmod(dest, 0o700)
+            written.append(".")
+    for relative, content in sorted(wanted.items()):
+        path = os.path.join(dest, relative)
+        stat = os.stat(path) if os.path.exists(path) else None
+        if stat is not None and stat.st_mode & 0o7777 == 0o600 and _read(path, binary=True) == content:
+            continue
+        written.append(relative)
+        if not module.check_mode:
+            _write(path, content)
+    # Only <dest>/<host>/<interface>.{conf,png,txt} are ours to remove.
+    for host in sorted(os.listdir(dest)) if os.path.isdir(dest) else []:
+        folder = os.path.join(dest, host)
+        if not os.path.isdir(folder) or os.path.islink(folder):
+            continue
+        for name in sorted(os.listdir(folder)):
+            relative = os.path.join(host, name)
+            if name.endswith(SUFFIXES) and not name.startswith(".") and relative not in wanted:
+                removed.append(relative)
+                if not module.check_mode:
+                    os.unlink(os.path.join(folder, name))
+        if not module.check_mode and not os.listdir(folder):
+            os.rmdir(folder)
+    module.exit_json(changed=bool(written or removed), devices=report, written=written, removed=removed)
+
+
+if __name__ == "__main__":
+    main()

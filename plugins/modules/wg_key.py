@@ -1,0 +1,154 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: wirefleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: wg_key
+author: wirefleet contributors
+version_added: 0.1.0
+short_description: Make a WireGuard private key on the host once and return its public key
+description:
+  - Creates O(path) with C(wg genkey) under umask 077 (root, 0600) when it does not exist, and never
+    regenerates an existing key.
+  - With O(private_key) the file holds exactly that key instead (a user-supplied, typically vaulted, key).
+  - The private key is never returned; only the public key is.
+requirements:
+  - wireguard-tools (C(wg)) on the host
+options:
+  path:
+    description: Private key file, e.g. C(/etc/wireguard/wg0.key).
+    type: path
+    required: true
+  private_key:
+    description: Use this private key instead of generating one; replaces a different key in O(path).
+    type: str
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Private key of wg0, made on the host
+  wirefleet.wireguard.wg_key:
+    path: /etc/wireguard/wg0.key
+  register: wg0_key
+
+- name: A vaulted key instead
+  wirefleet.wireguard.wg_key:
+    path: /etc/wireguard/wg0.key
+    private_key: "{{ vault_wg0_private_key }}"
+"""
+
+RETURN = r"""
+public_key:
+  description: The public key; null in check mode when the key does not exist yet.
+  type: str
+  returned: always
+created:
+  description: Whether a key was (or in check mode would be) written; owner and mode are also repaired when needed.
+  type: bool
+  returned: always
+"""
+
+import base64
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def _valid(key):
+    try:
+        return len(key) == 44 and len(base64.b64decode(key, validate=True)) == 32
+    except (ValueError, TypeError):
+        return False
+
+
+def _read(path):
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write_private(path, key):
+    folder = os.path.dirname(path) or "."
+    old_umask = os.umask(0o077)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=folder, prefix=".wirefleet-key-")
+        try:
+            with os.fdopen(handle, "w", encoding="ascii") as stream:
+                stream.write(key + "\n")
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temp, 0o600)
+            os.chown(temp, 0, 0)
+            os.replace(temp, path)
+        except BaseException:
+            if os.path.exists(temp):
+                os.unlink(temp)
+            raise
+    finally:
+        os.umask(old_umask)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path", "required": True},
+            "private_key": {"type": "str", "no_log": True},
+        },
+        supports_check_mode=True,
+    )
+    path = module.params["path"]
+    wanted = module.params["private_key"]
+    wg = module.get_bin_path("wg", required=True)
+    if wanted is not None:
+        wanted = wanted.strip()
+        if not _valid(wanted):
+            module.fail_json(msg="wg_key: private_key for %s is not a WireGuard key (44 characters of base64)" % path)
+    current = _read(path)
+    if current is not None and not _valid(current):
+        module.fail_json(msg="wg_key: %s exists but does not hold a WireGuard key; move it away to have a new one made" % path)
+
+    created = fixed = False
+    key = current
+    if wanted is not None and wanted != current:
+        created = True
+        key = wanted
+    elif current is None:
+        created = True
+        if not module.check_mode:
+            rc, out, err = module.run_command([wg, "genkey"])
+            if rc != 0 or not _valid(out.strip()):
+                module.fail_json(msg="wg_key: wg genkey failed: %s" % err.strip())
+            key = out.strip()
+    if created and not module.check_mode:
+        _write_private(path, key)
+    elif current is not None:
+        # Keep the key private even if someone loosened it.
+        stat = os.stat(path)
+        if stat.st_mode & 0o7777 != 0o600 or stat.st_uid != 0:
+            fixed = True
+            if not module.check_mode:
+                os.chmod(path, 0o600)
+                os.chown(path, 0, 0)
+
+    public_key = None
+    if key is not None:
+        rc, out, err = module.run_command([wg, "pubkey"], data=key)
+        if rc != 0:
+            module.fail_json(msg="wg_key: wg pubkey failed: %s" % err.strip())
+        public_key = out.strip()
+    module.exit_json(changed=created or fixed, created=created, public_key=public_key)
+
+
+if __name__ == "__main__":
+    main()
