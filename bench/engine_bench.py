@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # Copyright: wirefleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -79,7 +79,7 @@ SCENARIOS = [
     ("mesh-100", "full mesh", lambda: mesh(100)),
     ("mesh-300", "full mesh", lambda: mesh(300)),
     ("mesh-1000", "full mesh", lambda: mesh(1000)),
-    ("mixed-2022", "2 hubs + 20 gateways (2 LANs) + 2,000 clients, dual-stack, PSK", lambda: mixed()),
+    ("mixed-2022", "2 hubs + 20 gateways (2 LANs) + 2,000 clients, dual-stack, PSK", mixed),
 ]
 
 
@@ -95,7 +95,7 @@ def measure(make, repeat):
     public_keys = {name: {"wg0": key(name)} for name in hosts}
     times = []
     fleet = None
-    for _ in range(repeat):
+    for _attempt in range(repeat):
         fleet = None
         gc.collect()
         start = time.perf_counter()

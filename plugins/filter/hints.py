@@ -27,7 +27,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: Lines "<host>: <hint>".
+  description: 'Lines of the form "<host>: <hint>".'
   type: list
   elements: str
 """

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import hashlib
 
-from netaddr import IPAddress
+try:
+    from netaddr import IPAddress
+except ImportError:  # the filters report it: see HAS_NETADDR in inputs.py
+    IPAddress = None
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import host as host_where
 

@@ -16,7 +16,10 @@ Roles of a host in a network:
 
 from __future__ import annotations
 
-from netaddr import IPAddress, IPNetwork
+try:
+    from netaddr import IPAddress, IPNetwork
+except ImportError:  # the filters report it: see HAS_NETADDR in inputs.py
+    IPAddress = IPNetwork = None
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils import addressing
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import (
