@@ -7,7 +7,7 @@ LINK := .collections/ansible_collections/wirefleet/wireguard
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup test unit lint sanity build render-check bench
+.PHONY: setup test unit lint sanity build render-check docs bench
 
 setup: $(VENV)/.installed $(LINK)
 
@@ -36,6 +36,9 @@ build: setup
 
 render-check: setup
 	tests/render_check.sh
+
+docs: setup
+	PYTHONPATH=.collections:tests $(BIN)/python -m scenario_docs
 
 bench: setup
 	$(BIN)/python bench/engine_bench.py

@@ -5,8 +5,8 @@
 #   molecule/images/build.sh bookworm|trixie
 #
 # Tags:  wirefleet-test:SUITE-<recipe hash>  and  wirefleet-test:SUITE
-# The recipe hash covers every file in this directory except *.md, so any
-# change to the recipe produces a new tag; an existing tag is reused (no build).
+# The recipe hash covers build.sh + rootfs-setup.sh (+ mirror settings), so
+# any change to the recipe produces a new tag; an existing tag is reused.
 #
 # Env:
 #   WIREFLEET_CACHE   cache dir outside the repo (default /var/cache/wirefleet)
@@ -38,13 +38,12 @@ command -v debootstrap >/dev/null || die "debootstrap missing: run molecule/imag
 docker info >/dev/null 2>&1 || die "docker not answering: run molecule/images/dockerd.sh"
 
 # ---- recipe hash -----------------------------------------------------------
-# Content of every recipe file (sorted by name) + the mirror settings.
+# The recipe = these files + the mirror settings. Add any new recipe file here.
+RECIPE_FILES=(build.sh rootfs-setup.sh)
 recipe_hash() {
     (
         cd "$HERE"
-        find . -maxdepth 1 -type f ! -name '*.md' -print | LC_ALL=C sort | while read -r f; do
-            printf '%s\n' "$f"; cat "$f"
-        done
+        for f in "${RECIPE_FILES[@]}"; do printf '%s\n' "$f"; cat "$f"; done
         printf 'mirror=%s security=%s variant=%s\n' "$DEBIAN_MIRROR" "$SECURITY_MIRROR" "$VARIANT"
     ) | sha256sum | cut -c1-12
 }

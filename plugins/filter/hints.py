@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: hints
-author: wirefleet contributors
+author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: The steps Ansible cannot take for you, one line per host and hint
 description:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: wg_quick_config
-author: wirefleet contributors
+author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: Render one computed interface as a wg-quick configuration
 description:

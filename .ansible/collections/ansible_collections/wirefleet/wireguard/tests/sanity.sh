@@ -10,8 +10,7 @@ cd "$root"
 pip_version=24.2  # the get-pip version ansible-test asks for
 cache="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 mkdir -p "$(dirname "$cache")"
-cp "$root/tests/sanity/get_pip_offline.py" "$cache"
-export WIREFLEET_PIP="$root/.venv/bin/pip"
+sed "s|@PROJECT_PIP@|$root/.venv/bin/pip|" "$root/tests/sanity/get_pip_offline.py" > "$cache"
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' file; do
   [ -e "$file" ] && printf '%s\0' "$file"
 done | rsync -a --from0 --files-from=- ./ "$work/"

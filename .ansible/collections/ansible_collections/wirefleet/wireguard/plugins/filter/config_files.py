@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: config_files
-author: wirefleet contributors
+author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: Every wg-quick config of a fleet, keyed by "<host>/<interface>.conf"
 description:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: fleet
-author: wirefleet contributors
+author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: Validate the WireGuard topology and compute every host's configuration
 description:
@@ -65,7 +65,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import TopologyErrors
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import HOST_VARIABLES, ROLE_GROUPS
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import HAS_NETADDR, HOST_VARIABLES, ROLE_GROUPS
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.topology import build_fleet
 
 
@@ -90,6 +90,8 @@ def inventory_model(networks, hostvars, groups):
 
 
 def fleet(networks, hostvars, groups, store=None):
+    if not HAS_NETADDR:
+        raise AnsibleFilterError("fleet: the Python library netaddr is required on the controller (pip install netaddr)")
     store = store or {}
     try:
         return build_fleet(networks, inventory_model(networks, hostvars, groups),

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: wg_quick_config
-author: wirefleet contributors
+author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: Render one computed interface as a wg-quick configuration
 description:
   - Turns one interface of the M(wirefleet.wireguard.fleet) result into the text of
     C(/etc/wireguard/<interface>.conf).
-  - Without O(private_key) the private key is left out with a comment (plan mode): it is made on,
+  - Without O(private_key) the private key is left out with a comment (plan mode), because it is made on,
     and never leaves, its host.
 options:
   _input:

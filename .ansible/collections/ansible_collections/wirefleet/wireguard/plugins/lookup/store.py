@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: store
-author: wirefleet contributors
+author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: Read the controller-side wirefleet store
 description:

@@ -10,14 +10,18 @@ Order of precedence for a member without an explicit address:
 Leases make the result independent of inventory order and of which hosts come and go;
 the hash keeps most addresses stable even when the store was lost.
 IPv6 follows IPv4 where the network has both: the host part of the IPv4 address, placed in
-the IPv6 prefix (10.8.0.7 -> fd00:8::7), so the two stay easy to correlate.
+the IPv6 prefix (10.8.0.7 -> fd00:8::7), so the two stay easy to correlate; should an explicit
+IPv6 address sit there already, the next /96 above is used (fd00:8::1:0:7).
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from netaddr import IPAddress
+try:
+    from netaddr import IPAddress
+except ImportError:  # the filters report it: see HAS_NETADDR in inputs.py
+    IPAddress = None
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import host as host_where
 
@@ -39,6 +43,7 @@ def _lease(leases, member, family):
 def _allocate_family(collector, members, leases, family, pool, explicit_attr, version):
     """Assign int addresses for one family; returns {host: int}."""
     first, last = pool
+    variable = "wireguard_" + explicit_attr
     taken = {}
     result = {}
     for member in members:
@@ -47,27 +52,33 @@ def _allocate_family(collector, members, leases, family, pool, explicit_attr, ve
             continue
         value = int(addr)
         if value in taken:
-            collector.add(host_where(member.host), "wireguard_" + explicit_attr,
-                          "%s is already the address of host '%s' in network '%s'"
+            collector.add(host_where(member.host), variable, "%s is already the address of host '%s' in network '%s'"
                           % (addr, taken[value], member.network.name))
             continue
         taken[value] = member.host
         result[member.host] = value
     waiting = []
     for member in members:
-        if member.host in result or getattr(member, explicit_attr) is not None:
+        if getattr(member, explicit_attr) is not None:
             continue
         leased = _lease(leases, member, family)
-        if leased is not None and first <= leased <= last and leased not in taken:
+        if leased is not None and leased in taken:
+            # A new explicit address must not silently renumber a host that already has it.
+            collector.add(host_where(taken[leased]), variable,
+                          "%s is leased to host '%s' in network '%s' since an earlier run; choose another address"
+                          % (IPAddress(leased, version), member.host, member.network.name))
+            continue
+        if leased is not None and first <= leased <= last:
             taken[leased] = member.host
             result[member.host] = leased
         else:
             waiting.append(member)
     size = last - first + 1
+    free = size - sum(1 for value in taken if first <= value <= last)
     cursor = first
     for member in sorted(waiting, key=lambda m: (m.role != "hub", m.host)):
-        if len(taken) >= size:
-            collector.add(host_where(member.host), "wireguard_" + explicit_attr,
+        if free <= 0:
+            collector.add(host_where(member.host), variable,
                           "no free IPv%d address left in the pool of network '%s'" % (version, member.network.name))
             continue
         if member.role == "hub":
@@ -80,7 +91,30 @@ def _allocate_family(collector, members, leases, family, pool, explicit_attr, ve
                 candidate = first if candidate >= last else candidate + 1
         taken[candidate] = member.host
         result[member.host] = candidate
+        free -= 1
     return result
+
+
+def _derive_ipv6(collector, network, members):
+    """Dual stack: IPv6 host part = IPv4 host part, stepping past explicit IPv6 addresses."""
+    owners = {}
+    for member in members:
+        if member.address6 is None:
+            continue
+        other = owners.setdefault(int(member.address6), member.host)
+        if other != member.host:
+            collector.add(host_where(member.host), "wireguard_address6", "%s is already the address of host '%s' in network '%s'"
+                          % (member.address6, other, network.name))
+    taken = set(owners)
+    base = int(network.ipv6.first)
+    for member in sorted(members, key=lambda m: m.host):
+        if member.address6 is not None or member.address is None:
+            continue
+        candidate = base + int(member.address) - int(network.ipv4.first)
+        while candidate in taken and candidate < int(network.ipv6.last):
+            candidate += 2 ** 32
+        taken.add(candidate)
+        member.address6 = IPAddress(candidate, 6)
 
 
 def allocate(collector, network, members, leases):
@@ -93,19 +127,7 @@ def allocate(collector, network, members, leases):
     if network.ipv6 is None:
         return
     if network.ipv4 is not None:
-        offsets = {}
-        for member in members:
-            if member.address6 is None and member.address is not None:
-                offset = int(member.address) - int(network.ipv4.first)
-                member.address6 = IPAddress(int(network.ipv6.first) + offset, 6)
-            if member.address6 is not None:
-                offsets.setdefault(int(member.address6), []).append(member)
-        for clash in offsets.values():
-            if len(clash) > 1:
-                names = sorted(m.host for m in clash)
-                collector.add(host_where(names[-1]), "wireguard_address6",
-                              "%s is already the address of host '%s' in network '%s'"
-                              % (clash[0].address6, names[0], network.name))
+        _derive_ipv6(collector, network, members)
         return
     pool = (int(network.ipv6.first) + 1, min(int(network.ipv6.last), int(network.ipv6.first) + 2 ** 32))
     assigned = _allocate_family(collector, members, leases, "ipv6", pool, "address6", 6)

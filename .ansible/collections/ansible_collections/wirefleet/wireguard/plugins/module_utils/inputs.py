@@ -13,7 +13,13 @@ import base64
 import re
 from dataclasses import dataclass, field
 
-from netaddr import AddrFormatError, IPAddress, IPNetwork
+try:
+    from netaddr import AddrFormatError, IPAddress, IPNetwork
+
+    HAS_NETADDR = True
+except ImportError:  # the filters turn this into a clear error
+    AddrFormatError = IPAddress = IPNetwork = None
+    HAS_NETADDR = False
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import (
     TopologyError,
@@ -255,7 +261,7 @@ def read_networks(collector, raw_networks):
         net.restrict_port = collector.boolean(where, var + "restrict_port", spec.get("restrict_port", False))
         net.group = spec.get("group")
         # Global IPv6 on clients is reachable from the internet unless the hub filters it.
-        default_protect = net.ipv6 is not None and not IPNetwork("fc00::/7").__contains__(net.ipv6)
+        default_protect = net.ipv6 is not None and net.ipv6 not in IPNetwork("fc00::/7")
         net.protect_ipv6 = collector.boolean(where, var + "protect_ipv6", spec.get("protect_ipv6", default_protect))
         networks[name] = net
     return networks

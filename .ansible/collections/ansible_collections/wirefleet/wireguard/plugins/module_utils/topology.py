@@ -16,7 +16,10 @@ Roles of a host in a network:
 
 from __future__ import annotations
 
-from netaddr import IPAddress, IPNetwork
+try:
+    from netaddr import IPAddress, IPNetwork
+except ImportError:  # the filters report it: see HAS_NETADDR in inputs.py
+    IPAddress = IPNetwork = None
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils import addressing
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import (
@@ -135,7 +138,8 @@ def build_fleet(raw_networks, hosts, public_keys=None, leases=None):
             if key is None:
                 stored = (public_keys.get(hostname) or {}).get(member.network.name)
                 if stored:
-                    key = collector.key(host_where(hostname), "public key in the controller store", stored)
+                    key = collector.key(host_where(hostname), "public key in the controller store (public/%s/%s.pub)"
+                                        % (hostname, member.network.name), stored)
             keys[(hostname, member.network.name)] = key
     result_hosts = {}
     for plan in plans.values():
@@ -172,6 +176,10 @@ def _check_addresses(collector, by_network):
             if member.address is not None and net.ipv4 is not None and member.address not in net.ipv4:
                 collector.add(host_where(member.host), "wireguard_address",
                               "%s is outside network '%s' (%s)" % (member.address, net.name, net.ipv4))
+            elif (member.address is not None and net.ipv4 is not None and net.ipv4.prefixlen < 31
+                  and member.address in (net.ipv4.network, net.ipv4.broadcast)):
+                collector.add(host_where(member.host), "wireguard_address",
+                              "%s is the network or broadcast address of %s" % (member.address, net.ipv4))
             if member.address is not None and net.ipv4 is None:
                 collector.add(host_where(member.host), "wireguard_address",
                               "network '%s' has no IPv4 (set wireguard_networks.%s.ipv4)" % (net.name, net.name))
@@ -216,8 +224,8 @@ def _check_roles(collector, plan):
             collector.add(where, "wireguard_lans", "a client has no LANs behind it; put the host in wireguard_gateways")
         if member.nat and net.type == "site_to_site":
             collector.add(where, "wireguard_nat", "site-to-site traffic is routed, never NATed")
-        if member.full_tunnel and member.role not in ("client", "gateway"):
-            collector.add(where, "wireguard_full_tunnel", "only clients and gateways send all their traffic to a hub")
+        if member.full_tunnel and member not in plan.spokes:
+            collector.add(where, "wireguard_full_tunnel", "only clients and gateways behind a hub send all their traffic to it")
         for name in sorted(member.peers or ()):
             if name not in plan.by_host:
                 collector.add(where, "wireguard_peers", "unknown host %r (not a member of network '%s')" % (name, net.name))
@@ -278,13 +286,13 @@ def _attach_spokes(collector, plan):
         plan.spokes_of[hub.host].append(spoke)
 
 
-def _own_nets(member):
+def _own_routes(member):
     nets = []
     if member.address is not None:
         nets.append(IPNetwork("%s/32" % member.address))
     if member.address6 is not None:
         nets.append(IPNetwork("%s/128" % member.address6))
-    return nets + member.lans
+    return _routes(nets + member.lans)
 
 
 def _endpoint(collector, member):
@@ -305,33 +313,36 @@ def _linked(first, second):
 
 
 def _build_network(collector, plan, keys, result_hosts):
+    """Peers of every member. Routes are _Route objects throughout: texts are made once per CIDR."""
     net = plan.network
     endpoints = {m.host: _endpoint(collector, m) for m in plan.members}
-    own = {m.host: _own_nets(m) for m in plan.members}
+    own = {m.host: _own_routes(m) for m in plan.members}
     behind = {}
     for member in plan.members:
-        nets = list(own[member.host])
+        routes = list(own[member.host])
         for spoke in plan.spokes_of.get(member.host, ()):
-            nets.extend(own[spoke.host])
-        behind[member.host] = nets
-    all_lans = [lan for m in plan.members for lan in m.lans]
+            routes.extend(own[spoke.host])
+        behind[member.host] = routes
+    network_routes = _routes(net.cidrs)
+    default_routes = _routes([IPNetwork(DEFAULT_ROUTES[0])] + ([IPNetwork(DEFAULT_ROUTES[1])] if net.ipv6 else []))
+    lan_routes = {m.host: _routes(m.lans) for m in plan.members}
 
-    def peer(self, other, allowed):
-        if endpoints[self.host] is None and endpoints[other.host] is None:
+    def peer(self, other, routes):
+        if not self.has_endpoint and not other.has_endpoint and self.host < other.host:
             collector.add(host_where(self.host), "wireguard_endpoint",
                           "neither '%s' nor its peer '%s' in network '%s' has an endpoint, so no side can start the tunnel"
                           % (self.host, other.host, net.name))
         keepalive = None
         if self.keepalive is not None:
             keepalive = self.keepalive or None
-        elif endpoints[self.host] is None and endpoints[other.host] is not None:
+        elif not self.has_endpoint and other.has_endpoint:
             keepalive = net.keepalive or None
         return {
             "name": other.host,
             "role": other.role,
             "public_key": keys.get((other.host, net.name)),
             "endpoint": endpoints[other.host],
-            "allowed_ips": allowed,
+            "allowed_ips": [route.text for route in routes],
             "keepalive": keepalive,
             "preshared_key_id": ("%s/%s" % (net.name, "--".join(sorted((self.host, other.host))))
                                  if net.preshared_keys else None),
@@ -339,60 +350,57 @@ def _build_network(collector, plan, keys, result_hosts):
 
     for member in plan.members:
         peers = []
-        routes = []
+        carried = []  # (peer name, routes) for the overlap check and the route list
         if member.host in plan.hub_of:
             hub = plan.hub_of[member.host]
             if member.full_tunnel:
-                allowed = [IPNetwork(DEFAULT_ROUTES[0])] + ([IPNetwork(DEFAULT_ROUTES[1])] if net.ipv6 else [])
+                routes = default_routes
             else:
-                allowed = list(net.cidrs) + [lan for lan in all_lans if lan not in member.lans]
-            peers.append(peer(member, hub, [str(n) for n in allowed]))
-            routes.append((hub.host, allowed))
+                routes = network_routes + [r for m in plan.members if m is not member for r in lan_routes[m.host]]
+            carried.append((hub.host, routes))
         else:
             for other in plan.backbone:
-                if other is member or not _linked(member, other):
-                    continue
-                if net.type == "site_to_site":
-                    allowed = other.lans + list(net.cidrs)
-                else:
-                    allowed = behind[other.host]
-                peers.append(peer(member, other, [str(n) for n in allowed]))
-                routes.append((other.host, allowed))
-            for spoke in plan.spokes_of.get(member.host, ()):
-                peers.append(peer(member, spoke, [str(n) for n in own[spoke.host]]))
-                routes.append((spoke.host, own[spoke.host]))
-        flat = [(route, name) for name, nets in routes for route in _routes(nets)]
+                if other is not member and _linked(member, other):
+                    routes = lan_routes[other.host] + network_routes if net.type == "site_to_site" else behind[other.host]
+                    carried.append((other.host, routes))
+            carried.extend((spoke.host, own[spoke.host]) for spoke in plan.spokes_of.get(member.host, ()))
+        for name, routes in carried:
+            peers.append(peer(member, plan.by_host[name], routes))
+        flat = [(route, name) for name, routes in carried for route in routes]
         for (first, first_peer), (second, second_peer) in _overlaps(flat):
             if first_peer != second_peer:
                 collector.add(host_where(member.host), "wireguard_lans",
                               "peers '%s' and '%s' on %s would both carry %s / %s"
                               % (first_peer, second_peer, member.interface, first.text, second.text))
-        _emit(member, plan, peers, routes, keys, result_hosts)
+        _emit(member, plan, peers, flat, keys, result_hosts)
 
 
-def _addresses(member):
+def _interface_prefixes(member):
+    """The prefixes wg-quick puts on the interface: (address text, connected _Route)."""
     net = member.network
-    addresses = []
+    point_to_point = net.type == "proxy_arp" and member.role == "hub"
+    prefixes = []
     if member.address is not None:
-        prefix = 32 if (net.type == "proxy_arp" and member.role == "hub") else net.ipv4.prefixlen
-        addresses.append("%s/%d" % (member.address, prefix))
+        length = 32 if point_to_point else net.ipv4.prefixlen
+        prefixes.append(("%s/%d" % (member.address, length), _Route(IPNetwork("%s/%d" % (member.address, length)).cidr)))
     if member.address6 is not None:
-        prefix = 128 if (net.type == "proxy_arp" and member.role == "hub") else net.ipv6.prefixlen
-        addresses.append("%s/%d" % (member.address6, prefix))
-    return addresses
+        length = 128 if point_to_point else net.ipv6.prefixlen
+        prefixes.append(("%s/%d" % (member.address6, length), _Route(IPNetwork("%s/%d" % (member.address6, length)).cidr)))
+    return prefixes
 
 
-def _emit(member, plan, peers, routes, keys, result_hosts):
+def _emit(member, plan, peers, flat, keys, result_hosts):
     net = plan.network
-    addresses = _addresses(member)
-    connected = [IPNetwork(a).cidr for a in addresses]
+    prefixes = _interface_prefixes(member)
+    connected = [route for _text, route in prefixes]
     route_list = []
-    for _name, nets in routes:
-        for route in nets:
-            text = str(route)
-            if text in DEFAULT_ROUTES or any(route in c for c in connected) or text in route_list:
-                continue
-            route_list.append(text)
+    seen = set(DEFAULT_ROUTES)
+    for route, _name in flat:
+        if route.text in seen or any(c.version == route.version and c.first <= route.first and route.last <= c.last
+                                     for c in connected):
+            continue
+        seen.add(route.text)
+        route_list.append(route.text)
     entry = result_hosts.setdefault(member.host, {
         "managed": member.managed,
         "interfaces": {},
@@ -406,7 +414,7 @@ def _emit(member, plan, peers, routes, keys, result_hosts):
         "network": net.name,
         "role": member.role,
         "type": net.type,
-        "addresses": addresses,
+        "addresses": [text for text, _route in prefixes],
         "listen_port": member.port,
         "mtu": member.mtu,
         # Only clients take the VPN's resolvers; a gateway keeps serving its LAN with its own.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: write_files
-author: wirefleet contributors
+author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: Write many small private files in one task
 description:
@@ -33,8 +33,10 @@ options:
     default: ""
 attributes:
   check_mode:
+    description: Reports which files would be written or removed without touching them.
     support: full
   diff_mode:
+    description: Shows no diff; the files may hold keys.
     support: none
 """
 

@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from hypothesis import HealthCheck, given, settings, strategies as st
 from netaddr import IPNetwork
 
@@ -39,7 +37,7 @@ def lans_strategy(draw, blocks, count_range):
     """A list of LANs drawn from `blocks` (shared lists of unused block numbers, consumed from the end)."""
     count = draw(st.integers(*count_range))
     result = []
-    for _ in range(count):
+    for _index in range(count):
         if draw(st.integers(0, 4)) == 0:
             block = blocks["v6"].pop()
             result.append(_v6_lan(block, draw(st.sampled_from([56, 60, 64]))))
@@ -144,7 +142,7 @@ def _addresses(fleet):
 @SETTINGS
 @given(fleets())
 def test_no_two_peers_of_an_interface_carry_overlapping_allowed_ips(build, case):
-    networks, hosts, _ = case
+    networks, hosts = case[:2]
     fleet = build(networks, hosts)
     assert set(fleet["hosts"]) == set(hosts)
     for name, entry in fleet["hosts"].items():
@@ -204,7 +202,7 @@ def test_leases_survive_remove_then_add_again(build, case, data):
 @SETTINGS
 @given(fleets(), st.data())
 def test_peers_are_symmetric(build, wg_key, case, data):
-    networks, hosts, _ = case
+    networks, hosts = case[:2]
     where = data.draw(st.lists(st.sampled_from(["store", "var", None]), min_size=len(hosts), max_size=len(hosts)))
     store = _keys(where, hosts, wg_key)
     fleet = build(networks, hosts, store)
@@ -230,7 +228,7 @@ def test_peers_are_symmetric(build, wg_key, case, data):
 @SETTINGS
 @given(fleets())
 def test_addresses_are_unique_within_a_network(build, case):
-    networks, hosts, _ = case
+    networks, hosts = case[:2]
     fleet = build(networks, hosts)
     network = networks["wg0"]
     seen = {}

@@ -63,7 +63,7 @@ def test_invalid_public_key_variable(errors_of, star, client):
 def test_invalid_public_key_from_store(errors_of, star, client, wg_key):
     keys = {"vps": {"wg0": wg_key("vps")}, "laptop": {"wg0": wg_key("laptop")[:-2]}}
     errors = errors_of(NET, {**star, "laptop": client()}, public_keys=keys)
-    error = find(errors, "host 'laptop'", "public key in the controller store", "is not a WireGuard key")
+    error = find(errors, "host 'laptop'", "public key in the controller store (public/laptop/wg0.pub)", "is not a WireGuard key")
     assert "controller store" in str(error)
     assert len(errors) == 1
 
@@ -192,15 +192,15 @@ def test_client_with_lans(errors_of, star, client):
 def test_hub_without_endpoint(errors_of, hub, client):
     errors = errors_of(NET, {"vps": hub(), "laptop": client()})
     find(errors, "host 'laptop'", "wireguard_endpoint", "neither 'laptop' nor its peer 'vps'")
-    # Reported from both ends of the pair.
-    assert pairs(errors) == [("host 'laptop'", "wireguard_endpoint"), ("host 'vps'", "wireguard_endpoint")]
+    # Reported once per pair.
+    assert pairs(errors) == [("host 'laptop'", "wireguard_endpoint")]
 
 
 def test_mesh_pair_without_endpoint(errors_of, mesh):
     errors = errors_of(NET, {"alpha": mesh(endpoint="alpha.example.com"), "bravo": mesh(), "charlie": mesh()})
     find(errors, "host 'bravo'", "wireguard_endpoint", "neither 'bravo' nor its peer 'charlie'")
     # alpha has an endpoint, so only the bravo--charlie pair is a problem.
-    assert pairs(errors) == [("host 'bravo'", "wireguard_endpoint"), ("host 'charlie'", "wireguard_endpoint")]
+    assert pairs(errors) == [("host 'bravo'", "wireguard_endpoint")]
 
 
 def test_port_clash_on_a_host_with_two_networks(errors_of, hub):
@@ -216,9 +216,6 @@ def test_endpoint_without_port(errors_of, hub, client):
     find(errors, "host 'vps'", "wireguard_endpoint", "endpoint vps.example.com has no port")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug: an endpoint without a port is reported, and then every pair with that host is also "
-    "reported as 'neither ... has an endpoint', although the host does set wireguard_endpoint"))
 def test_endpoint_without_port_is_the_only_error(errors_of, hub, client):
     errors = errors_of({"wg0": {"ipv4": "10.8.0.0/24"}}, {"vps": hub(endpoint="vps.example.com"), "laptop": client()})
     assert [str(e) for e in errors] == [
@@ -305,11 +302,8 @@ def test_several_topology_errors_reported_together(errors_of, hub, client, gatew
     ]
 
 
-# --- false positives (engine bugs, see the reasons) ----------------------------------------------
+# --- former engine bugs, kept as regression tests ----------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug (addressing._allocate_family): explicit addresses outside the pool are counted against "
-    "the pool size (len(taken) >= size), so a free pool is reported as exhausted"))
 def test_explicit_addresses_outside_the_pool_do_not_exhaust_it(build, hub, client):
     networks = {"wg0": {"ipv4": "10.8.0.0/24", "port": 51820, "pool": "10.8.0.100-10.8.0.101"}}
     fleet = build(networks, {"vps": hub(endpoint="vps.example.com", address="10.8.0.1"),
@@ -317,12 +311,26 @@ def test_explicit_addresses_outside_the_pool_do_not_exhaust_it(build, hub, clien
     assert fleet["hosts"]["phone"]["interfaces"]["wg0"]["addresses"][0] in ("10.8.0.100/24", "10.8.0.101/24")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine bug (addressing.allocate): on a dual-stack network the IPv6 address of an automatic member is "
-    "derived from its IPv4 address without checking explicit wireguard_address6 values, so the hub's derived "
-    "fd00:8::1 clashes with laptop's explicit one; the error then blames 'vps', which sets no wireguard_address6"))
 def test_automatic_ipv6_avoids_explicit_ipv6(build, hub, client):
     networks = {"wg0": {"ipv4": "10.8.0.0/24", "ipv6": "fd00:8::/64", "port": 51820}}
     fleet = build(networks, {"vps": hub(endpoint="vps.example.com"), "laptop": client(address6="fd00:8::1")})
     vps = fleet["hosts"]["vps"]["interfaces"]["wg0"]["addresses"]
     assert "fd00:8::1/64" not in vps
+
+
+def test_full_tunnel_on_a_gateway_without_hub_is_rejected(errors_of, gateway):
+    errors = errors_of(NET, {"berlin": gateway(endpoint="berlin.example.com", lans=["192.168.1.0/24"], full_tunnel=True),
+                             "paris": gateway(endpoint="paris.example.com", lans=["192.168.2.0/24"])})
+    find(errors, "host 'berlin'", "wireguard_full_tunnel")
+
+
+def test_explicit_address_never_takes_a_lease_silently(build, hub, client):
+    from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import TopologyErrors
+
+    leases = {"wg0": {"vps": {"ipv4": "10.8.0.1"}}}
+    try:
+        fleet = build(NET, {"vps": hub(endpoint="vps.example.com"), "laptop": client(address="10.8.0.1")}, None, leases)
+    except TopologyErrors as exc:
+        find(exc.errors, "host 'laptop'", "wireguard_address", "10.8.0.1")
+        return
+    assert fleet["hosts"]["vps"]["interfaces"]["wg0"]["addresses"] == ["10.8.0.1/24"]
