@@ -3,25 +3,8 @@ must produce exactly the AllowedIPs, addresses and system needs the reference se
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from ansible.inventory.manager import InventoryManager
-from ansible.parsing.dataloader import DataLoader
-from ansible.vars.manager import VariableManager
-
-from ansible_collections.wirefleet.wireguard.plugins.filter.fleet import fleet
-
-INVENTORIES = os.path.join(os.path.dirname(__file__), "..", "..", "inventories")
-
-
-def compute(name, store=None):
-    loader = DataLoader()
-    inventory = InventoryManager(loader=loader, sources=[os.path.join(INVENTORIES, name)])
-    variables = VariableManager(loader=loader, inventory=inventory)
-    hostvars = {host.name: variables.get_vars(host=host) for host in inventory.get_hosts()}
-    networks = next(iter(hostvars.values()))["wireguard_networks"]
-    return fleet(networks, hostvars, inventory.get_groups_dict(), store)
+from example_inventories import compute, names
 
 
 def iface(result, host, name):
@@ -154,7 +137,7 @@ def test_home_federation_with_public_ipv6():
     assert result["hosts"]["phone"]["managed"] is False
 
 
-@pytest.mark.parametrize("name", sorted(os.listdir(INVENTORIES)))
+@pytest.mark.parametrize("name", names())
 def test_every_example_inventory_is_valid(name):
     result = compute(name)
     assert result["hosts"]
