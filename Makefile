@@ -7,7 +7,9 @@ LINK := .collections/ansible_collections/wirefleet/wireguard
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup test unit lint sanity build render-check docs bench
+.PHONY: setup test unit lint sanity build render-check docs bench images molecule demo demo-down
+# Every reference scenario on real tunnels in Docker (molecule/<name>); `make molecule SCENARIOS=star` runs one.
+SCENARIOS ?= star mesh peer_to_site_router peer_to_site_internal site_to_site full_tunnel home_federation demo
 
 setup: $(VENV)/.installed $(LINK)
 
@@ -43,4 +45,13 @@ docs: setup
 bench: setup
 	$(BIN)/python bench/engine_bench.py
 
-test: unit lint sanity build render-check
+# Docker and the Debian test images (cached; rebuilt when their recipe changes).
+images: setup
+	molecule/images/dockerd.sh
+	molecule/images/build.sh bookworm
+	molecule/images/build.sh trixie
+
+molecule: images
+	tests/molecule_all.sh $(SCENARIOS)
+
+test: unit lint sanity build render-check molecule
