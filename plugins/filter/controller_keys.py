@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: controller_keys
-author: wirefleet contributors
+author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: The keys a fleet needs the controller to keep
 description:
@@ -27,7 +27,7 @@ EXAMPLES = r"""
 - name: Make the controller-side keys
   wirefleet.wireguard.store_keys:
     store: "{{ wireguard_store_dir }}"
-    preshared_keys: "{{ (wireguard_fleet | wirefleet.wireguard.controller_keys).preshared_keys }}"
+    preshared_key_ids: "{{ (wireguard_fleet | wirefleet.wireguard.controller_keys).preshared_keys }}"
     devices: "{{ (wireguard_fleet | wirefleet.wireguard.controller_keys).devices }}"
 
 - name: The preshared key ids of this host

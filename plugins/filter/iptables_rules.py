@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: iptables_rules
-author: wirefleet contributors
+author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: A host's WireGuard firewall rules for iptables-restore, in wirefleet's own chains
 description:

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: store_keys
-author: wirefleet contributors
+author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: Make the controller-side keys of a fleet once and keep them
 description:
   - Runs on the controller (with C(delegate_to=localhost)) against the wirefleet store directory.
-  - Makes every preshared key of O(preshared_keys) that does not exist yet, as
+  - Makes every preshared key of O(preshared_key_ids) that does not exist yet, as
     C(<store>/psk/<network>/<a>--<b>.psk) (32 random bytes, base64, mode 0600), so both ends of a peer
     pair use the same key. Existing keys are never replaced.
   - Makes the private key of every unmanaged device of O(devices) once, as C(<store>/private/<host>/<network>.key)
     (0600), and records its public key as C(<store>/public/<host>/<network>.pub).
-  - Needs no C(wg) binary: public keys are computed with the C(cryptography) library ansible-core depends on.
+  - Needs no C(wg) binary; public keys are computed with the C(cryptography) library ansible-core depends on.
 requirements:
   - cryptography (a dependency of ansible-core)
 options:
@@ -25,7 +25,7 @@ options:
     description: The store directory.
     type: path
     required: true
-  preshared_keys:
+  preshared_key_ids:
     description: Preshared key ids (C(<network>/<a>--<b>), the engine's C(preshared_key_id)).
     type: list
     elements: str
@@ -37,8 +37,10 @@ options:
     default: []
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 """
 
@@ -46,7 +48,7 @@ EXAMPLES = r"""
 - name: Keys kept on the controller
   wirefleet.wireguard.store_keys:
     store: "{{ wireguard_store_dir }}"
-    preshared_keys: [wg0/hub--laptop]
+    preshared_key_ids: [wg0/hub--laptop]
     devices: [phone/wg0]
   delegate_to: localhost
   run_once: true
@@ -135,14 +137,14 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "store": {"type": "path", "required": True},
-            "preshared_keys": {"type": "list", "elements": "str", "default": []},
+            "preshared_key_ids": {"type": "list", "elements": "str", "default": [], "no_log": False},
             "devices": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
     )
     store = module.params["store"]
     created_psk, created_devices, public_written = [], [], []
-    for psk_id in sorted(set(module.params["preshared_keys"])):
+    for psk_id in sorted(set(module.params["preshared_key_ids"])):
         network, pair = _parts(module, psk_id, "preshared key id (<network>/<a>--<b>)")
         path = os.path.join(store, "psk", network, pair + ".psk")
         if _read(path):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: wg_config
-author: wirefleet contributors
+author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: Write a host's wg-quick configuration with its private key, validated and atomically
 description:
@@ -18,7 +18,7 @@ description:
     or empty configuration never replaces a working one; the replacement is an atomic rename.
   - The diff (C(--diff)) and every returned value have private and preshared keys masked.
   - Tells which [Interface] settings changed, whether peers changed, and which changes wg-quick only
-    applies when the interface is brought up again (O(restart_reasons)), for M(wirefleet.wireguard.wg_live).
+    applies when the interface is brought up again (RV(restart_reasons)), for M(wirefleet.wireguard.wg_live).
 requirements:
   - wireguard-tools (C(wg-quick)) on the host
 options:
@@ -51,8 +51,10 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
 """
 

@@ -326,6 +326,7 @@ def _build_network(collector, plan, keys, result_hosts):
     network_routes = _routes(net.cidrs)
     default_routes = _routes([IPNetwork(DEFAULT_ROUTES[0])] + ([IPNetwork(DEFAULT_ROUTES[1])] if net.ipv6 else []))
     lan_routes = {m.host: _routes(m.lans) for m in plan.members}
+    lan_owners = [(m.host, route) for m in plan.members for route in lan_routes[m.host]]
 
     def peer(self, other, routes):
         if not self.has_endpoint and not other.has_endpoint and self.host < other.host:
@@ -356,7 +357,7 @@ def _build_network(collector, plan, keys, result_hosts):
             if member.full_tunnel:
                 routes = default_routes
             else:
-                routes = network_routes + [r for m in plan.members if m is not member for r in lan_routes[m.host]]
+                routes = network_routes + [route for owner, route in lan_owners if owner != member.host]
             carried.append((hub.host, routes))
         else:
             for other in plan.backbone:

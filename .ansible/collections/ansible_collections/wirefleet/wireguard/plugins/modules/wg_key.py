@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: wg_key
-author: wirefleet contributors
+author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: Make a WireGuard private key on the host once and return its public key
 description:
@@ -27,8 +27,10 @@ options:
     type: str
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 """
 
@@ -109,7 +111,6 @@ def main():
     )
     path = module.params["path"]
     wanted = module.params["private_key"]
-    wg = module.get_bin_path("wg", required=True)
     if wanted is not None:
         wanted = wanted.strip()
         if not _valid(wanted):
@@ -126,7 +127,7 @@ def main():
     elif current is None:
         created = True
         if not module.check_mode:
-            rc, out, err = module.run_command([wg, "genkey"])
+            rc, out, err = module.run_command([module.get_bin_path("wg", required=True), "genkey"])
             if rc != 0 or not _valid(out.strip()):
                 module.fail_json(msg="wg_key: wg genkey failed: %s" % err.strip())
             key = out.strip()
@@ -143,7 +144,9 @@ def main():
 
     public_key = None
     if key is not None:
-        rc, out, err = module.run_command([wg, "pubkey"], data=key)
+        if module.get_bin_path("wg") is None and module.check_mode:
+            module.exit_json(changed=created or fixed, created=created, public_key=None)
+        rc, out, err = module.run_command([module.get_bin_path("wg", required=True), "pubkey"], data=key)
         if rc != 0:
             module.fail_json(msg="wg_key: wg pubkey failed: %s" % err.strip())
         public_key = out.strip()

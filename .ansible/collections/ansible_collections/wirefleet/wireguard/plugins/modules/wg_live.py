@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: wg_live
-author: wirefleet contributors
+author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: Bring a running WireGuard interface in line with its wg-quick configuration without dropping tunnels
 description:
@@ -56,8 +56,10 @@ options:
     type: str
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 """
 
@@ -207,7 +209,6 @@ def main():
     params = module.params
     name = params["name"]
     ip = module.get_bin_path("ip", required=True)
-    wg = module.get_bin_path("wg", required=True)
     result = {"changed": False, "action": "none", "reasons": [], "addresses_added": [], "addresses_removed": [],
               "routes_added": [], "routes_removed": [], "mtu_set": False}
 
@@ -216,6 +217,7 @@ def main():
         result["action"] = "down"
         module.exit_json(**result)
     link = json.loads(out)[0]
+    wg = module.get_bin_path("wg", required=True)
 
     if params["restart_reasons"]:
         result.update(changed=True, action="restart", reasons=list(params["restart_reasons"]))
