@@ -94,6 +94,8 @@ def changes(old_text, new_text):
             settings.append(CANONICAL.get(key, key))
     peers_changed = old_peers != new_peers
     reasons = [CANONICAL.get(key, key) for key in RESTART_KEYS if old_if.get(key) != new_if.get(key)]
+    if "mtu" in old_if and "mtu" not in new_if:
+        reasons.append("MTU back to automatic")
     if _full_tunnel(old_peers) != _full_tunnel(new_peers):
         reasons.append("default route (full tunnel)")
     return settings, peers_changed, reasons

@@ -223,7 +223,19 @@ def main():
         result.update(changed=True, action="restart", reasons=list(params["restart_reasons"]))
         if not module.check_mode:
             systemctl = module.get_bin_path("systemctl", required=True)
-            _run(module, [systemctl, "restart", params["service"] or "wg-quick@%s" % name])
+            service = params["service"] or "wg-quick@%s" % name
+            _run(module, [systemctl, "stop", service], check=False)
+            # wg-quick down reads the new file: with DNS gone from it, the old resolvconf entry would stay.
+            resolvconf = module.get_bin_path("resolvconf")
+            if resolvconf and "DNS" in params["restart_reasons"]:
+                for entry in ("tun." + name, name):
+                    _run(module, [resolvconf, "-d", entry, "-f"], check=False)
+            rc, _out = _run(module, [systemctl, "start", service], check=False)
+            if rc != 0:
+                journal = module.get_bin_path("journalctl")
+                log = _run(module, [journal, "-u", service, "-n", "15", "--no-pager", "-o", "cat"], check=False)[1] if journal else ""
+                module.fail_json(msg="wg_live: restarting %s for %s failed; the interface is down. Last log lines:\n%s"
+                                 % (service, ", ".join(params["restart_reasons"]), log.strip()), rc=rc)
         module.exit_json(**result)
 
     wg_quick = module.get_bin_path("wg-quick", required=True)
@@ -249,6 +261,7 @@ def main():
 
     if params["mtu"] and int(link.get("mtu", 0)) != params["mtu"]:
         result.update(changed=True, mtu_set=True)
+        result["reasons"] = result["reasons"] + ["MTU %s -> %s" % (link.get("mtu"), params["mtu"])]
         if not module.check_mode:
             _run(module, [ip, "link", "set", "dev", name, "mtu", str(params["mtu"])])
 
@@ -262,11 +275,13 @@ def main():
     for address in wanted_addresses:
         if address not in live_addresses:
             result["addresses_added"].append(address)
+            result["reasons"] = result["reasons"] + ["address %s added" % address]
             if not module.check_mode:
                 _run(module, [ip, "-6" if ":" in address else "-4", "address", "add", address, "dev", name])
     for address in live_addresses:
         if address not in wanted_addresses:
             result["addresses_removed"].append(address)
+            result["reasons"] = result["reasons"] + ["address %s removed" % address]
             if not module.check_mode:
                 _run(module, [ip, "-6" if ":" in address else "-4", "address", "del", address, "dev", name])
 
