@@ -54,4 +54,13 @@ images: setup
 molecule: images
 	tests/molecule_all.sh $(SCENARIOS)
 
+# The demo fleet in containers: hub, site gateway with a LAN host, laptop, phone.
+demo: images
+	molecule converge -s demo
+	molecule/demo/show.sh
+
+demo-down: setup
+	molecule destroy -s demo
+	rm -rf build/demo-store
+
 test: unit lint sanity build render-check molecule

@@ -478,8 +478,7 @@ def _system_needs(member, plan, peers, entry):
             hints.append("On the router of LAN %s add a static route: %s via %s's address on that LAN."
                          % (lan, ", ".join(reach), member.host))
     if not member.managed:
-        hints.append("%s is not managed by Ansible: load its rendered %s config (file or QR code) on the device."
-                     % (member.host, iface))
+        hints.append("not managed by Ansible: load its rendered %s config (file or QR code) on the device." % iface)
 
 
 def _pool_text(net):

@@ -13,7 +13,7 @@ import pytest
 import testinfra
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-STORE = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "wirefleet-store")
+STORE = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "build", "demo-store")
 MANAGED = ["wf-demo-hub", "wf-demo-gateway", "wf-demo-laptop"]
 HUB_VPN = "198.18.25.1"
 LANHOST = "198.18.24.20"
