@@ -16,28 +16,12 @@ description:
     so they come before an existing REJECT.
   - Same rules as M(wirefleet.wireguard.nftables_ruleset). Returns an empty string when the host needs no rules.
 options:
-  _input:
-    description: The host's C(system) entry.
-    type: dict
-    required: true
   family:
     description: 4 for iptables, 6 for ip6tables.
     type: int
     default: 4
-  default_interface:
-    description: The interface of the IPv4 default route, used where the engine leaves the uplink open (C(null)).
-    type: str
-  default_interface6:
-    description: The interface of the IPv6 default route (defaults to O(default_interface)).
-    type: str
-  strict:
-    description: Drop forwarded traffic arriving from a WireGuard interface that the topology does not route.
-    type: bool
-    default: true
-  resolved:
-    description: Map of peer endpoint host name to its addresses, for ports restricted to known peers.
-    type: dict
-    default: {}
+extends_documentation_fragment:
+  - wirefleet.wireguard.firewall
 """
 
 EXAMPLES = r"""

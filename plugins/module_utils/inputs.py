@@ -9,7 +9,6 @@ Problems are appended to an error list instead of raised, so one run reports all
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import dataclass, field
 
@@ -26,6 +25,7 @@ from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import 
     host as host_where,
     network as network_where,
 )
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import is_key
 
 ROLE_GROUPS = {
     "wireguard_hubs": "hub",
@@ -167,11 +167,7 @@ class Collector:
         return value
 
     def key(self, where, variable, value):
-        try:
-            raw = base64.b64decode(str(value), validate=True)
-        except (ValueError, TypeError):
-            raw = b""
-        if len(raw) != 32 or len(str(value)) != 44:
+        if not is_key(str(value)):
             self.add(where, variable, "%r is not a WireGuard key (44 characters of base64)" % (value,))
             return None
         return str(value)

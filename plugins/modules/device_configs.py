@@ -43,13 +43,8 @@ options:
     description: Pixels per QR module in the PNG.
     type: int
     default: 6
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - wirefleet.wireguard.attributes
 """
 
 EXAMPLES = r"""
@@ -99,13 +94,13 @@ removed:
   returned: always
 """
 
-import base64
 import io
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import has_content, read_text, write_atomic
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import HAS_CRYPTOGRAPHY, public_key
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgquick import render
 
 try:
@@ -114,44 +109,15 @@ try:
 except ImportError:
     HAS_SEGNO = False
 
-try:
-    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-    HAS_CRYPTOGRAPHY = True
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
-
 SUFFIXES = (".conf", ".png", ".txt")
 
 
-def _read(path, binary=False):
-    try:
-        with open(path, "rb" if binary else "r") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _public(private_key):
-    raw = base64.b64decode(private_key)
-    return base64.b64encode(X25519PrivateKey.from_private_bytes(raw).public_key()
-                            .public_bytes(Encoding.Raw, PublicFormat.Raw)).decode("ascii")
-
-
 def _write(path, content):
+    # A device folder holds its private key: tighten it even when someone loosened an existing one.
     folder = os.path.dirname(path)
     os.makedirs(folder, mode=0o700, exist_ok=True)
     os.chmod(folder, 0o700)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".wirefleet-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.chmod(temp, 0o600)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    write_atomic(path, content, 0o600)
 
 
 def _qr_payload(text):
@@ -180,14 +146,14 @@ def main():
         entry = params["devices"][host] or {}
         for interface, data in sorted((entry.get("interfaces") or {}).items()):
             network = data.get("network", interface)
-            private = (_read(os.path.join(store, "private", host, network + ".key")) or "").strip() or None
-            if private and data.get("public_key") and HAS_CRYPTOGRAPHY and _public(private) != data["public_key"]:
+            private = read_text(os.path.join(store, "private", host, network + ".key"), strip=True) or None
+            if private and data.get("public_key") and HAS_CRYPTOGRAPHY and public_key(private) != data["public_key"]:
                 private = None  # the inventory gives another public key: the private key lives on the device
             psks = {}
             for peer in data.get("peers", []):
                 psk_id = peer.get("preshared_key_id")
                 if psk_id:
-                    value = (_read(os.path.join(store, "psk", psk_id + ".psk")) or "").strip()
+                    value = read_text(os.path.join(store, "psk", psk_id + ".psk"), strip=True)
                     if value:
                         psks[psk_id] = value
             try:
@@ -220,8 +186,7 @@ def main():
             written.append(".")
     for relative, content in sorted(wanted.items()):
         path = os.path.join(dest, relative)
-        stat = os.stat(path) if os.path.exists(path) else None
-        if stat is not None and stat.st_mode & 0o7777 == 0o600 and _read(path, binary=True) == content:
+        if has_content(path, content, 0o600):
             continue
         written.append(relative)
         if not module.check_mode:

@@ -35,13 +35,8 @@ options:
     type: list
     elements: str
     default: []
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - wirefleet.wireguard.attributes
 """
 
 EXAMPLES = r"""
@@ -75,55 +70,23 @@ public_keys_written:
 import base64
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-try:
-    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-    HAS_CRYPTOGRAPHY = True
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import read_text, write_atomic
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import HAS_CRYPTOGRAPHY, new_private_key, public_key
 
 NAME = re.compile(r"^[A-Za-z0-9_.@=+-]+$")
 
 
-def new_private_key():
-    """32 random bytes clamped like `wg genkey` (Curve25519)."""
-    raw = bytearray(os.urandom(32))
-    raw[0] &= 248
-    raw[31] = (raw[31] & 127) | 64
-    return base64.b64encode(bytes(raw)).decode("ascii")
-
-
-def public_key(private_key):
-    raw = base64.b64decode(private_key)
-    public = X25519PrivateKey.from_private_bytes(raw).public_key()
-    return base64.b64encode(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode("ascii")
-
-
 def _read(path):
-    try:
-        with open(path, encoding="ascii") as handle:
-            return handle.read().strip()
-    except (OSError, UnicodeDecodeError):
-        return None
+    # Key files in the store are plain base64 (ASCII); anything else counts as no key.
+    return read_text(path, encoding="ascii", strip=True)
 
 
 def _write(path, content, mode):
-    folder = os.path.dirname(path)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".wirefleet-")
-    try:
-        with os.fdopen(handle, "w", encoding="ascii") as stream:
-            stream.write(content + "\n")
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    # One key per file, newline-terminated like `wg genkey` output.
+    write_atomic(path, content + "\n", mode)
 
 
 def _parts(module, value, what):

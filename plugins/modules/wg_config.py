@@ -50,12 +50,10 @@ options:
     type: bool
     default: true
 attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
+extends_documentation_fragment:
+  - wirefleet.wireguard.attributes
 """
 
 EXAMPLES = r"""
@@ -103,16 +101,9 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import read_text, write_atomic
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgconf import changes, mask
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgquick import render
-
-
-def _read(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def _validate(module, folder, name, text):
@@ -129,22 +120,6 @@ def _validate(module, folder, name, text):
                              % (name, (err or out).strip()), rc=rc)
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
-
-
-def _install(folder, path, text):
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".wirefleet-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp, 0o600)
-        os.chown(temp, 0, 0)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def main():
@@ -164,7 +139,7 @@ def main():
     name, folder, entry = params["name"], params["config_dir"], params["entry"]
     path = os.path.join(folder, name + ".conf")
     key_file = params["private_key_file"] or os.path.join(folder, name + ".key")
-    private_key = (_read(key_file) or "").strip() or None
+    private_key = read_text(key_file, strip=True) or None
     if private_key is None and not module.check_mode:
         module.fail_json(msg="wg_config: no private key in %s; run the wirefleet.wireguard.wireguard_keys role first" % key_file)
 
@@ -176,7 +151,7 @@ def main():
     skipped = [peer["name"] for peer in entry.get("peers", []) if not peer.get("public_key")]
     written = len(entry.get("peers", [])) - len(skipped)
 
-    current = _read(path)
+    current = read_text(path)
     stat = os.stat(path) if os.path.exists(path) else None
     content_changed = current != text
     attrs_changed = stat is not None and (stat.st_mode & 0o7777 != 0o600 or stat.st_uid != 0 or stat.st_gid != 0)
@@ -189,7 +164,7 @@ def main():
             os.makedirs(folder, mode=0o700, exist_ok=True)
             if params["validate"]:
                 _validate(module, folder, name, text)
-            _install(folder, path, text)
+            write_atomic(path, text, 0o600, root_owned=True, durable=True)
         elif attrs_changed:
             os.chmod(path, 0o600)
             os.chown(path, 0, 0)

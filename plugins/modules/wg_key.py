@@ -25,13 +25,8 @@ options:
   private_key:
     description: Use this private key instead of generating one; replaces a different key in O(path).
     type: str
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - wirefleet.wireguard.attributes
 """
 
 EXAMPLES = r"""
@@ -57,46 +52,19 @@ created:
   returned: always
 """
 
-import base64
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-
-def _valid(key):
-    try:
-        return len(key) == 44 and len(base64.b64decode(key, validate=True)) == 32
-    except (ValueError, TypeError):
-        return False
-
-
-def _read(path):
-    try:
-        with open(path, encoding="ascii") as handle:
-            return handle.read().strip()
-    except (OSError, UnicodeDecodeError):
-        return None
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import read_text, write_atomic
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import is_key
 
 
 def _write_private(path, key):
-    folder = os.path.dirname(path) or "."
+    # umask 077 also keeps parent directories made on the way (e.g. /etc/wireguard) private.
     old_umask = os.umask(0o077)
     try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=folder, prefix=".wirefleet-key-")
-        try:
-            with os.fdopen(handle, "w", encoding="ascii") as stream:
-                stream.write(key + "\n")
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temp, 0o600)
-            os.chown(temp, 0, 0)
-            os.replace(temp, path)
-        except BaseException:
-            if os.path.exists(temp):
-                os.unlink(temp)
-            raise
+        write_atomic(path, key + "\n", 0o600, root_owned=True, durable=True)
     finally:
         os.umask(old_umask)
 
@@ -113,10 +81,10 @@ def main():
     wanted = module.params["private_key"]
     if wanted is not None:
         wanted = wanted.strip()
-        if not _valid(wanted):
+        if not is_key(wanted):
             module.fail_json(msg="wg_key: private_key for %s is not a WireGuard key (44 characters of base64)" % path)
-    current = _read(path)
-    if current is not None and not _valid(current):
+    current = read_text(path, encoding="ascii", strip=True)
+    if current is not None and not is_key(current):
         module.fail_json(msg="wg_key: %s exists but does not hold a WireGuard key; move it away to have a new one made" % path)
 
     created = fixed = False
@@ -128,7 +96,7 @@ def main():
         created = True
         if not module.check_mode:
             rc, out, err = module.run_command([module.get_bin_path("wg", required=True), "genkey"])
-            if rc != 0 or not _valid(out.strip()):
+            if rc != 0 or not is_key(out.strip()):
                 module.fail_json(msg="wg_key: wg genkey failed: %s" % err.strip())
             key = out.strip()
     if created and not module.check_mode:

@@ -54,13 +54,8 @@ options:
   service:
     description: The systemd unit to restart; default C(wg-quick@<name>).
     type: str
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - wirefleet.wireguard.attributes
 """
 
 EXAMPLES = r"""

@@ -34,10 +34,10 @@ options:
 attributes:
   check_mode:
     description: Reports which files would be written or removed without touching them.
-    support: full
   diff_mode:
     description: Shows no diff; the files may hold keys.
-    support: none
+extends_documentation_fragment:
+  - wirefleet.wireguard.attributes
 """
 
 EXAMPLES = r"""
@@ -64,32 +64,10 @@ removed:
 
 import glob
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-
-def _current(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
-def _write(path, content, mode):
-    folder = os.path.dirname(path)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".wirefleet-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(content)
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import has_content, write_atomic
 
 
 def main():
@@ -111,12 +89,11 @@ def main():
         if not path.startswith(os.path.normpath(dest) + os.sep):
             module.fail_json(msg="write_files: %s escapes %s" % (relative, dest))
         content = str(files[relative])
-        stat = os.stat(path) if os.path.exists(path) else None
-        if _current(path) == content and stat is not None and stat.st_mode & 0o7777 == mode:
+        if has_content(path, content, mode):
             continue
         written.append(relative)
         if not module.check_mode:
-            _write(path, content, mode)
+            write_atomic(path, content, mode)
     if module.params["purge_pattern"] and os.path.isdir(dest):
         keep = {os.path.normpath(os.path.join(dest, rel)) for rel in files}
         for path in sorted(glob.glob(os.path.join(dest, module.params["purge_pattern"]))):
