@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Runs INSIDE the debootstrap chroot (called by build.sh). Not for direct use.
 # Env from build.sh: SUITE, DEBIAN_MIRROR, SECURITY_MIRROR.
 set -euxo pipefail
