@@ -99,3 +99,49 @@ def changes(old_text, new_text):
     if _full_tunnel(old_peers) != _full_tunnel(new_peers):
         reasons.append("default route (full tunnel)")
     return settings, peers_changed, reasons
+
+
+_KEY = re.compile(r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
+_INTERFACE_KEYS = set(CANONICAL)
+_PEER_KEYS = {"publickey", "presharedkey", "allowedips", "endpoint", "persistentkeepalive"}
+
+
+def _cidr_problem(text):
+    try:
+        ipaddress.ip_interface(text)
+        return None
+    except ValueError:
+        return "%r is not an address or CIDR" % text
+
+
+def problems(text):
+    """What makes a config unusable, beyond what `wg-quick strip` notices (it only splits lines).
+
+    A config with a problem must never replace a working one: `wg setconf` would reject it when the
+    interface next comes up, and the tunnel would stay down.
+    """
+    interface, peers = parse(text)
+    found = []
+    if not interface:
+        found.append("no [Interface] section")
+    if len(interface.get("privatekey", [])) != 1 or not _KEY.match(interface["privatekey"][0]):
+        found.append("[Interface] needs exactly one valid PrivateKey")
+    found += ["[Interface] has unknown setting %r" % key for key in sorted(set(interface) - _INTERFACE_KEYS)]
+    found += [problem for cidr in split_list(interface.get("address")) for problem in [_cidr_problem(cidr)] if problem]
+    for port in interface.get("listenport", []):
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            found.append("ListenPort %r is not a port" % port)
+    for number, peer in enumerate(peers, 1):
+        where = "[Peer] %d" % number
+        found += ["%s has unknown setting %r" % (where, key) for key in sorted(set(peer) - _PEER_KEYS)]
+        for key in ("publickey", "presharedkey"):
+            values = peer.get(key, [])
+            if (key == "publickey" and len(values) != 1) or any(not _KEY.match(value) for value in values):
+                found.append("%s needs a valid %s" % (where, "PublicKey" if key == "publickey" else "PresharedKey"))
+        found += ["%s: %s" % (where, problem) for cidr in split_list(peer.get("allowedips"))
+                  for problem in [_cidr_problem(cidr)] if problem]
+        for endpoint in peer.get("endpoint", []):
+            host, _sep, port = endpoint.rpartition(":")
+            if not host or not port.isdigit():
+                found.append("%s: endpoint %r has no port" % (where, endpoint))
+    return found

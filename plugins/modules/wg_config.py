@@ -102,7 +102,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import read_text, write_atomic
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgconf import changes, mask
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgconf import changes, mask, problems
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgquick import render
 
 
@@ -118,6 +118,10 @@ def _validate(module, folder, name, text):
         if rc != 0 or "[Interface]" not in out or "PrivateKey" not in out:
             module.fail_json(msg="wg_config: wg-quick strip rejected the new %s.conf; the current file is kept: %s"
                              % (name, (err or out).strip()), rc=rc)
+        found = problems(out)
+        if found:
+            module.fail_json(msg="wg_config: the new %s.conf would not work (%s); the current file is kept"
+                             % (name, "; ".join(found)))
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
 

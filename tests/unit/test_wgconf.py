@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgconf import changes, mask, parse
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgconf import changes, mask, parse, problems
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgquick import render
 
 PSK_ID = "wg0/laptop--vps"
@@ -137,3 +137,30 @@ def test_parse_reads_sections_case_insensitively_and_drops_comments():
                              "AllowedIPs = 10.0.0.2/32\n[Peer]\nPublicKey = B\n[Other]\nPublicKey = C\n")
     assert interface == {"address": ["10.0.0.1/24"]}
     assert peers == [{"publickey": ["A"], "allowedips": ["10.0.0.2/32"]}, {"publickey": ["B"]}]
+
+
+GOOD_KEY = "YH4zY3lQdHV4Z3N5c3Rlc3Rrb3NlY3JldGtleTEyMzQ="
+
+
+def _config(interface_extra="", peer_extra="", key=GOOD_KEY):
+    return ("[Interface]\nPrivateKey = %s\nAddress = 10.8.0.2/24\nListenPort = 51820\n%s\n"
+            "[Peer]\nPublicKey = %s\nAllowedIPs = 10.8.0.0/24, fd00::/64\nEndpoint = vpn.example.com:51820\n%s"
+            % (key, interface_extra, GOOD_KEY, peer_extra))
+
+
+def test_problems_accepts_a_working_config():
+    assert problems(_config()) == []
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("", "no [Interface] section"),
+    (_config(key="not-a-key"), "PrivateKey"),
+    (_config(interface_extra="Adress = 10.8.0.3/24"), "unknown setting 'adress'"),
+    (_config(interface_extra="ListenPort = 70000"), "not a port"),
+    (_config(peer_extra="AllowedIPs = 10.8.0.300/32"), "not an address or CIDR"),
+    (_config(peer_extra="Endpoint = vpn.example.com"), "has no port"),
+    (_config(peer_extra="PresharedKey = short"), "PresharedKey"),
+    (_config().replace("PublicKey = %s" % GOOD_KEY, "PublicKey = <public key of x: unknown>"), "PublicKey"),
+])
+def test_problems_names_what_breaks_a_config(text, fragment):
+    assert any(fragment in problem for problem in problems(text)), problems(text)
