@@ -23,7 +23,7 @@ def host(name):
 
 def tunnel_address(node, interface, family=4):
     """The host's own address on a WireGuard interface (first one of the family)."""
-    out = node.check_output("ip -%d -o addr show dev %s", family, interface)
+    out = node.check_output("ip -%s -o addr show dev %s" % (family, interface))
     return out.split()[3].split("/")[0]
 
 
