@@ -3,6 +3,7 @@
 Both site LANs share one docker bridge (see molecule.yml), so every reachability check also proves the
 path crossed the tunnel: the packets show up on wgA and wgB, the tunnels' counters rise, TTL drops by two."""
 
+import collections
 import re
 import shlex
 import time
@@ -15,9 +16,10 @@ import wirefleet_verify as wv
 PREFIX = "wf-site_to_site-"
 LAN_A, LAN_B, TRANSFER = "198.18.52.0/24", "198.18.53.0/24", "198.18.46.0/31"
 HOST_A, HOST_B = "198.18.52.20", "198.18.53.20"
-SIDES = {  # gateway: (interface, transfer address, own LAN, LAN address, uplink, other gateway)
-    "alpha": ("wgA", "198.18.46.0", LAN_A, "198.18.52.11", "198.18.45.11", "beta"),
-    "beta": ("wgB", "198.18.46.1", LAN_B, "198.18.53.11", "198.18.45.12", "alpha"),
+Side = collections.namedtuple("Side", "interface transfer lan lan_address uplink other")
+SIDES = {
+    "alpha": Side("wgA", "198.18.46.0", LAN_A, "198.18.52.11", "198.18.45.11", "beta"),
+    "beta": Side("wgB", "198.18.46.1", LAN_B, "198.18.53.11", "198.18.45.12", "alpha"),
 }
 
 
@@ -65,19 +67,19 @@ def tx_bytes(gateway, interface):
 
 def test_service_and_private_files(side):
     name, gateway = side
-    wv.assert_service_up(gateway, SIDES[name][0])
-    wv.assert_private_files(gateway, SIDES[name][0])
+    wv.assert_service_up(gateway, SIDES[name].interface)
+    wv.assert_private_files(gateway, SIDES[name].interface)
 
 
 def test_transfer_net_peers_and_endpoints(side, n):
     name, gateway = side
-    interface, transfer, _, lan_address, _, other = SIDES[name]
-    o_interface, _, o_lan, _, o_uplink, _ = SIDES[other]
-    assert "inet %s/31 " % transfer in gateway.check_output("ip -4 -o addr show dev %s" % interface)
+    own, far = SIDES[name], SIDES[SIDES[name].other]
+    interface, lan_address, o_lan = own.interface, own.lan_address, far.lan
+    assert "inet %s/31 " % own.transfer in gateway.check_output("ip -4 -o addr show dev %s" % interface)
     assert gateway.check_output("wg show %s listen-port" % interface) == "51000"
-    other_key = wv.public_key(n[other], o_interface)
+    other_key = wv.public_key(n[own.other], far.interface)
     assert wv.allowed_ips(gateway, interface) == {other_key: sorted([o_lan, TRANSFER])}
-    assert gateway.check_output("wg show %s endpoints" % interface).split()[1] == "%s:51000" % o_uplink
+    assert gateway.check_output("wg show %s endpoints" % interface).split()[1] == "%s:51000" % far.uplink
     assert gateway.check_output("wg show %s persistent-keepalive" % interface).split()[1] == "off"
     # the LAN interface holds only its own site /24, so the other LAN is reachable through the tunnel only
     lan_line = gateway.check_output("ip -4 -o addr show to %s" % lan_address)
@@ -93,13 +95,13 @@ def test_gateways_ping_across_transfer_net(n):
 def test_handshakes_recent(side, n):
     name, gateway = side
     # both gateways have endpoints, so neither sends keepalives: traffic makes the handshake
-    gateway.run_expect([0], "ping -c 1 -W 2 %s" % SIDES[SIDES[name][5]][1])
-    wv.wait_for_handshakes(gateway, SIDES[name][0], 1)
+    gateway.run_expect([0], "ping -c 1 -W 2 %s" % SIDES[SIDES[name].other].transfer)
+    wv.wait_for_handshakes(gateway, SIDES[name].interface, 1)
 
 
 def _cross(n, src, dst, src_addr, dst_addr, gw_src, gw_dst):
     """src pings dst: dst sees src's own LAN address, the packets cross both tunnel interfaces."""
-    if_src, if_dst = SIDES[gw_src][0], SIDES[gw_dst][0]
+    if_src, if_dst = SIDES[gw_src].interface, SIDES[gw_dst].interface
     expression = "icmp[icmptype] == icmp-echo and src host %s and dst host %s" % (src_addr, dst_addr)
     on_src_tunnel = start_capture(n[gw_src], if_src, expression, "tunnel-out")
     on_dst_tunnel = start_capture(n[gw_dst], if_dst, expression, "tunnel-in")
@@ -127,7 +129,7 @@ def test_host_b_reaches_host_a(n):
 
 def test_gateways_forward_without_nat(side):
     name, gateway = side
-    interface, _, lan, _, _, _ = SIDES[name]
+    interface, lan = SIDES[name].interface, SIDES[name].lan
     assert gateway.sysctl("net.ipv4.ip_forward") == 1
     rules = gateway.check_output("nft list table inet wirefleet")
     assert 'iifname "%s" ip daddr %s' % (interface, lan) in rules, rules
