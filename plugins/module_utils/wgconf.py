@@ -142,6 +142,9 @@ def problems(text):
                   for problem in [_cidr_problem(cidr)] if problem]
         for endpoint in peer.get("endpoint", []):
             host, _sep, port = endpoint.rpartition(":")
-            if not host or not port.isdigit():
-                found.append("%s: endpoint %r has no port" % (where, endpoint))
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                found.append("%s: endpoint %r has no valid port" % (where, endpoint))
+        for keepalive in peer.get("persistentkeepalive", []):
+            if keepalive != "off" and (not keepalive.isdigit() or int(keepalive) > 65535):
+                found.append("%s: PersistentKeepalive %r is neither off nor 0-65535" % (where, keepalive))
     return found

@@ -158,7 +158,9 @@ def test_problems_accepts_a_working_config():
     (_config(interface_extra="Adress = 10.8.0.3/24"), "unknown setting 'adress'"),
     (_config(interface_extra="ListenPort = 70000"), "not a port"),
     (_config(peer_extra="AllowedIPs = 10.8.0.300/32"), "not an address or CIDR"),
-    (_config(peer_extra="Endpoint = vpn.example.com"), "has no port"),
+    (_config(peer_extra="Endpoint = vpn.example.com"), "has no valid port"),
+    (_config(peer_extra="Endpoint = vpn.example.com:99999"), "has no valid port"),
+    (_config(peer_extra="PersistentKeepalive = 70000"), "PersistentKeepalive"),
     (_config(peer_extra="PresharedKey = short"), "PresharedKey"),
     (_config().replace("PublicKey = %s" % GOOD_KEY, "PublicKey = <public key of x: unknown>"), "PublicKey"),
 ])
