@@ -11,7 +11,6 @@ hub" check. The tests of this module depend on each other in this order.
 import os
 import re
 
-
 import wirefleet_verify as wv
 from star_fleet import (HUB, HUB_TUNNEL, HUB_UPLINK, IF, INTERNET, changed_on_host, docker, entry_from_config,
                         is_running, nat_probe, run_module, run_playbook, run_site, summary, task_results,
