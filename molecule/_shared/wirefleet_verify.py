@@ -76,8 +76,8 @@ def capture(node, interface, expression, command_node, command, count=1, timeout
     """Run `command` on command_node while tcpdump on `node` waits for `count` packets matching
     `expression`; returns tcpdump's lines (source and destination as seen on that interface)."""
     node.run("rm -f /tmp/wirefleet-capture.txt")
-    node.run_expect([0], "nohup timeout %s tcpdump -l -n -i %s -c %s %s > /tmp/wirefleet-capture.txt 2>/dev/null &"
-                    % (timeout, interface, count, expression))
+    node.run_expect([0], "nohup timeout %s tcpdump -l -n -i %s -c %s %s > /tmp/wirefleet-capture.txt 2>/dev/null &",
+                    str(timeout), interface, str(count), expression)
     time.sleep(1.5)
     command_node.run(command)
     deadline = time.monotonic() + timeout

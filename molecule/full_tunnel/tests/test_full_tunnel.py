@@ -17,24 +17,6 @@ GATEWAY_WAN, INTERNET_ADDRESS = "198.18.69.10", "198.18.69.100"
 FWMARK = 51820  # wg-quick's default table / fwmark (0xca6c) for a full tunnel
 
 
-def capture(node, interface, expression, command_node, command, count=1, timeout=10):
-    """wirefleet_verify.capture, but with the arguments passed as strings: the shared helper hands an int
-    to testinfra's shell quoting (TypeError). tcpdump on `node` waits for `count` packets while `command`
-    runs on command_node; returns tcpdump's lines."""
-    node.run("rm -f /tmp/wirefleet-capture.txt")
-    node.run_expect([0], "nohup timeout %s tcpdump -l -n -i %s -c %s %s > /tmp/wirefleet-capture.txt 2>/dev/null &",
-                    str(timeout), interface, str(count), expression)
-    time.sleep(1.5)
-    command_node.run(command)
-    deadline = time.monotonic() + timeout
-    lines = []
-    while time.monotonic() < deadline:
-        lines = [line for line in node.run("cat /tmp/wirefleet-capture.txt").stdout.splitlines() if line.strip()]
-        if len(lines) >= count:
-            break
-        time.sleep(0.5)
-    return lines
-
 
 def interface_of(node, address):
     return node.check_output("ip -4 -o addr show to %s/32", address).split()[1]
@@ -101,7 +83,7 @@ def test_gateway_sysctl_and_nat(gateway):
 
 def test_traffic_leaves_through_the_tunnel_masqueraded(gateway, laptop, internet):
     wan_if = interface_of(internet, INTERNET_ADDRESS)
-    lines = capture(internet, wan_if, "icmp and dst host %s" % INTERNET_ADDRESS, laptop,
+    lines = wv.capture(internet, wan_if, "icmp and dst host %s" % INTERNET_ADDRESS, laptop,
                     "ping -c 3 -W 2 %s" % INTERNET_ADDRESS)
     assert lines, "no ICMP from the laptop reached the internet"
     assert "IP %s > %s: ICMP echo request" % (GATEWAY_WAN, INTERNET_ADDRESS) in lines[0], lines
@@ -110,7 +92,7 @@ def test_traffic_leaves_through_the_tunnel_masqueraded(gateway, laptop, internet
     internet.run("pkill -x nc")
     internet.run_expect([0], "nohup timeout 20 nc -lk 8080 >/dev/null 2>&1 &")
     time.sleep(0.5)
-    lines = capture(internet, wan_if, "tcp dst port 8080 and tcp[tcpflags] & tcp-syn != 0", laptop,
+    lines = wv.capture(internet, wan_if, "tcp dst port 8080 and tcp[tcpflags] & tcp-syn != 0", laptop,
                     "nc -z -w 3 %s 8080" % INTERNET_ADDRESS)
     assert lines and "IP %s." % GATEWAY_WAN in lines[0], lines
     laptop.run_expect([0], "nc -z -w 3 %s 8080", INTERNET_ADDRESS)

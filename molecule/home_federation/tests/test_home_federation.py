@@ -22,24 +22,6 @@ LANHOST_ADDRESS, OUTSIDER_ADDRESS, OUTSIDER6 = "198.18.74.20", "198.18.72.99", "
 VPN6 = "2001:db8:1:2:100::/72"
 
 
-def capture(node, interface, expression, command_node, command, count=1, timeout=10):
-    """wirefleet_verify.capture, but with the arguments passed as strings: the shared helper hands an int
-    to testinfra's shell quoting (TypeError). tcpdump on `node` waits for `count` packets while `command`
-    runs on command_node; returns tcpdump's lines."""
-    node.run("rm -f /tmp/wirefleet-capture.txt")
-    node.run_expect([0], "nohup timeout %s tcpdump -l -n -i %s -c %s %s > /tmp/wirefleet-capture.txt 2>/dev/null &",
-                    str(timeout), interface, str(count), expression)
-    time.sleep(1.5)
-    command_node.run(command)
-    deadline = time.monotonic() + timeout
-    lines = []
-    while time.monotonic() < deadline:
-        lines = [line for line in node.run("cat /tmp/wirefleet-capture.txt").stdout.splitlines() if line.strip()]
-        if len(lines) >= count:
-            break
-        time.sleep(0.5)
-    return lines
-
 
 def address(node, interface="wg0", family=4):
     out = node.check_output("ip -%s -o addr show dev %s scope global", str(family), interface)
@@ -144,13 +126,13 @@ def test_firewall(vps, nas):
 def test_lanhost_reaches_laptop_and_laptop_sees_its_lan_address(lanhost, laptop):
     laptop_vpn = address(laptop)
     lanhost.run_expect([0], "ping -c 3 -W 2 %s", laptop_vpn)
-    lines = capture(laptop, "wg0", "icmp and dst host %s" % laptop_vpn, lanhost, "ping -c 2 -W 2 %s" % laptop_vpn)
+    lines = wv.capture(laptop, "wg0", "icmp and dst host %s" % laptop_vpn, lanhost, "ping -c 2 -W 2 %s" % laptop_vpn)
     assert lines and "IP %s > %s: ICMP echo request" % (LANHOST_ADDRESS, laptop_vpn) in lines[0], lines
 
 
 def test_laptop_reaches_lanhost(laptop, lanhost):
     laptop_vpn = address(laptop)
-    lines = capture(lanhost, "home0", "icmp and dst host %s" % LANHOST_ADDRESS, laptop,
+    lines = wv.capture(lanhost, "home0", "icmp and dst host %s" % LANHOST_ADDRESS, laptop,
                     "ping -c 3 -W 2 %s" % LANHOST_ADDRESS)
     assert lines and "IP %s > %s: ICMP echo request" % (laptop_vpn, LANHOST_ADDRESS) in lines[0], lines
     laptop.run_expect([0], "ping -c 2 -W 2 %s", LANHOST_ADDRESS)
@@ -159,7 +141,7 @@ def test_laptop_reaches_lanhost(laptop, lanhost):
 def test_phone_full_tunnel_reaches_outsider_over_ipv4(phone, outsider):
     assert "0.0.0.0/0" in phone.check_output("wg show wg0 allowed-ips")
     assert " dev wg0 table 51820 " in phone.check_output("ip -4 route get %s", OUTSIDER_ADDRESS)
-    lines = capture(outsider, "eth0", "icmp and dst host %s" % OUTSIDER_ADDRESS, phone,
+    lines = wv.capture(outsider, "eth0", "icmp and dst host %s" % OUTSIDER_ADDRESS, phone,
                     "ping -c 3 -W 2 %s" % OUTSIDER_ADDRESS)
     assert lines and "IP %s > %s: ICMP echo request" % (VPS_INTERNET, OUTSIDER_ADDRESS) in lines[0], lines
     phone.run_expect([0], "ping -c 2 -W 2 %s", OUTSIDER_ADDRESS)
@@ -191,7 +173,7 @@ def test_client_reaches_out_over_ipv6(phone, outsider):
     phone6 = address(phone, family=6)
     listen(outsider, 5556)
     # (tcpdump's tcp[tcpflags] does not work on IPv6: the first packet of the connection is its SYN)
-    lines = capture(outsider, "eth0", "ip6 and tcp dst port 5556", phone,
+    lines = wv.capture(outsider, "eth0", "ip6 and tcp dst port 5556", phone,
                     "nc -6 -z -w 3 %s 5556" % OUTSIDER6)
     # no NAT for public IPv6: the outsider sees the phone's own address
     assert lines and "IP6 %s." % phone6 in lines[0] and "Flags [S]" in lines[0], lines

@@ -6,7 +6,6 @@ Hosts and addresses: molecule/peer_to_site_internal/molecule.yml.
 """
 
 import re
-import time
 
 import pytest
 
@@ -19,24 +18,6 @@ PI_LAN, PI_UPLINK = "198.18.64.50", "198.18.65.10"
 LANHOST_ADDRESS = "198.18.64.60"
 LAN_IF = "eth1"                # wireguard_lan_interface of the pi
 
-
-def capture(node, interface, expression, command_node, command, count=1, timeout=10):
-    """wirefleet_verify.capture, but with the arguments passed as strings: the shared helper hands an int
-    to testinfra's shell quoting (TypeError). tcpdump on `node` waits for `count` packets while `command`
-    runs on command_node; returns tcpdump's lines."""
-    node.run("rm -f /tmp/wirefleet-capture.txt")
-    node.run_expect([0], "nohup timeout %s tcpdump -l -n -i %s -c %s %s > /tmp/wirefleet-capture.txt 2>/dev/null &",
-                    str(timeout), interface, str(count), expression)
-    time.sleep(1.5)
-    command_node.run(command)
-    deadline = time.monotonic() + timeout
-    lines = []
-    while time.monotonic() < deadline:
-        lines = [line for line in node.run("cat /tmp/wirefleet-capture.txt").stdout.splitlines() if line.strip()]
-        if len(lines) >= count:
-            break
-        time.sleep(0.5)
-    return lines
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +104,7 @@ def test_lanhost_reaches_laptop_carved_address(pi, lanhost):
 
 def test_laptop_reaches_lanhost_with_its_carved_address(laptop, lanhost):
     assert " dev home_internal " in laptop.check_output("ip -4 route get %s", LANHOST_ADDRESS)
-    lines = capture(lanhost, "eth0", "icmp and dst host %s" % LANHOST_ADDRESS, laptop,
+    lines = wv.capture(lanhost, "eth0", "icmp and dst host %s" % LANHOST_ADDRESS, laptop,
                        "ping -c 3 -W 2 %s" % LANHOST_ADDRESS)
     assert lines, "no ICMP from the laptop arrived on the LAN"
     assert "IP %s > %s: ICMP echo request" % (LAPTOP_LAN, LANHOST_ADDRESS) in lines[0]  # no NAT
