@@ -84,7 +84,7 @@ def test_gateway_sysctl_and_nat(gateway):
 def test_traffic_leaves_through_the_tunnel_masqueraded(gateway, laptop, internet):
     wan_if = interface_of(internet, INTERNET_ADDRESS)
     lines = wv.capture(internet, wan_if, "icmp and dst host %s" % INTERNET_ADDRESS, laptop,
-                    "ping -c 3 -W 2 %s" % INTERNET_ADDRESS)
+                       "ping -c 3 -W 2 %s" % INTERNET_ADDRESS)
     assert lines, "no ICMP from the laptop reached the internet"
     assert "IP %s > %s: ICMP echo request" % (GATEWAY_WAN, INTERNET_ADDRESS) in lines[0], lines
     laptop.run_expect([0], "ping -c 2 -W 2 %s", INTERNET_ADDRESS)
@@ -93,7 +93,7 @@ def test_traffic_leaves_through_the_tunnel_masqueraded(gateway, laptop, internet
     internet.run_expect([0], "nohup timeout 20 nc -lk 8080 >/dev/null 2>&1 &")
     time.sleep(0.5)
     lines = wv.capture(internet, wan_if, "tcp dst port 8080 and tcp[tcpflags] & tcp-syn != 0", laptop,
-                    "nc -z -w 3 %s 8080" % INTERNET_ADDRESS)
+                       "nc -z -w 3 %s 8080" % INTERNET_ADDRESS)
     assert lines and "IP %s." % GATEWAY_WAN in lines[0], lines
     laptop.run_expect([0], "nc -z -w 3 %s 8080", INTERNET_ADDRESS)
     # and it went through the gateway's tunnel interface (counters of the masquerade rule moved)

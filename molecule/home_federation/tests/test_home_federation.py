@@ -133,7 +133,7 @@ def test_lanhost_reaches_laptop_and_laptop_sees_its_lan_address(lanhost, laptop)
 def test_laptop_reaches_lanhost(laptop, lanhost):
     laptop_vpn = address(laptop)
     lines = wv.capture(lanhost, "home0", "icmp and dst host %s" % LANHOST_ADDRESS, laptop,
-                    "ping -c 3 -W 2 %s" % LANHOST_ADDRESS)
+                       "ping -c 3 -W 2 %s" % LANHOST_ADDRESS)
     assert lines and "IP %s > %s: ICMP echo request" % (laptop_vpn, LANHOST_ADDRESS) in lines[0], lines
     laptop.run_expect([0], "ping -c 2 -W 2 %s", LANHOST_ADDRESS)
 
@@ -142,7 +142,7 @@ def test_phone_full_tunnel_reaches_outsider_over_ipv4(phone, outsider):
     assert "0.0.0.0/0" in phone.check_output("wg show wg0 allowed-ips")
     assert " dev wg0 table 51820 " in phone.check_output("ip -4 route get %s", OUTSIDER_ADDRESS)
     lines = wv.capture(outsider, "eth0", "icmp and dst host %s" % OUTSIDER_ADDRESS, phone,
-                    "ping -c 3 -W 2 %s" % OUTSIDER_ADDRESS)
+                       "ping -c 3 -W 2 %s" % OUTSIDER_ADDRESS)
     assert lines and "IP %s > %s: ICMP echo request" % (VPS_INTERNET, OUTSIDER_ADDRESS) in lines[0], lines
     phone.run_expect([0], "ping -c 2 -W 2 %s", OUTSIDER_ADDRESS)
     phone.run_expect([0], "ping -c 2 -W 2 %s", LANHOST_ADDRESS)  # and home, through vps and nas
@@ -174,7 +174,7 @@ def test_client_reaches_out_over_ipv6(phone, outsider):
     listen(outsider, 5556)
     # (tcpdump's tcp[tcpflags] does not work on IPv6: the first packet of the connection is its SYN)
     lines = wv.capture(outsider, "eth0", "ip6 and tcp dst port 5556", phone,
-                    "nc -6 -z -w 3 %s 5556" % OUTSIDER6)
+                       "nc -6 -z -w 3 %s 5556" % OUTSIDER6)
     # no NAT for public IPv6: the outsider sees the phone's own address
     assert lines and "IP6 %s." % phone6 in lines[0] and "Flags [S]" in lines[0], lines
     phone.run_expect([0], "nc -6 -z -w 3 %s 5556", OUTSIDER6)  # replies (established) come back
