@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import time
 
 import pytest
@@ -72,19 +73,31 @@ def public_key(node, interface):
     return node.check_output("wg show %s public-key", interface)
 
 
+def start_capture(node, interface, expression, tag, count=1, timeout=20):
+    """tcpdump in the background on `node`; returns once it listens. Read it with read_capture."""
+    base = "/tmp/wf-capture-%s" % tag
+    node.run("rm -f %s.out %s.err" % (base, base))
+    node.run_expect([0], "nohup timeout %d tcpdump -l -n -i %s -c %d %s > %s.out 2> %s.err < /dev/null &"
+                    % (timeout, interface, count, shlex.quote(expression), base, base))
+    deadline = time.monotonic() + 10
+    while "listening on" not in node.run("cat %s.err" % base).stdout:
+        assert time.monotonic() < deadline, "tcpdump on %s did not start" % interface
+        time.sleep(0.2)
+    return base
+
+
+def read_capture(node, base, count=1, wait=6.0):
+    """tcpdump's lines (source and destination as seen on that interface), once `count` arrived or after `wait`."""
+    deadline = time.monotonic() + wait
+    while True:
+        lines = [line for line in node.run("cat %s.out" % base).stdout.splitlines() if line.strip()]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.3)
+
+
 def capture(node, interface, expression, command_node, command, count=1, timeout=10):
-    """Run `command` on command_node while tcpdump on `node` waits for `count` packets matching
-    `expression`; returns tcpdump's lines (source and destination as seen on that interface)."""
-    node.run("rm -f /tmp/wirefleet-capture.txt")
-    node.run_expect([0], "nohup timeout %s tcpdump -l -n -i %s -c %s %s > /tmp/wirefleet-capture.txt 2>/dev/null &",
-                    str(timeout), interface, str(count), expression)
-    time.sleep(1.5)
+    """Run `command` on command_node while tcpdump on `node` waits for `count` packets matching `expression`."""
+    base = start_capture(node, interface, expression, "capture", count=count, timeout=timeout)
     command_node.run(command)
-    deadline = time.monotonic() + timeout
-    lines = []
-    while time.monotonic() < deadline:
-        lines = [line for line in node.run("cat /tmp/wirefleet-capture.txt").stdout.splitlines() if line.strip()]
-        if len(lines) >= count:
-            break
-        time.sleep(0.5)
-    return lines
+    return read_capture(node, base, count=count, wait=timeout)

@@ -2,8 +2,6 @@
 (molecule/peer_to_site_router/molecule.yml). The LAN host runs no WireGuard and has no route for the VPN."""
 
 import re
-import shlex
-import time
 
 import pytest
 import testinfra
@@ -36,26 +34,6 @@ def lanhost():
     return node("lanhost")
 
 
-def start_capture(host, interface, expression, tag, count=1, timeout=20):
-    """tcpdump in the background; returns once it listens. Read it with read_capture."""
-    base = "/tmp/wf-capture-%s" % tag
-    host.run("rm -f %s.out %s.err" % (base, base))
-    host.run_expect([0], "nohup timeout %d tcpdump -l -n -i %s -c %d %s > %s.out 2> %s.err < /dev/null &"
-                    % (timeout, interface, count, shlex.quote(expression), base, base))
-    deadline = time.monotonic() + 10
-    while "listening on" not in host.run("cat %s.err" % base).stdout:
-        assert time.monotonic() < deadline, "tcpdump on %s did not start" % interface
-        time.sleep(0.2)
-    return base
-
-
-def read_capture(host, base, count=1, wait=6.0):
-    deadline = time.monotonic() + wait
-    while True:
-        lines = [line for line in host.run("cat %s.out" % base).stdout.splitlines() if line.strip()]
-        if len(lines) >= count or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.3)
 
 
 def test_services_and_private_files(router, laptop):
@@ -90,17 +68,17 @@ def test_handshakes_recent(router, laptop):
 
 
 def test_laptop_reaches_lanhost_with_its_tunnel_address(laptop, lanhost):
-    capture = start_capture(lanhost, "eth0", "icmp[icmptype] == icmp-echo", "in")
+    capture = wv.start_capture(lanhost, "eth0", "icmp[icmptype] == icmp-echo", "in")
     laptop.run_expect([0], "ping -c 2 -W 2 %s" % LANHOST)
-    lines = read_capture(lanhost, capture)
+    lines = wv.read_capture(lanhost, capture)
     assert lines, "no echo request reached the LAN host"
     assert "IP %s > %s: ICMP echo request" % (LAPTOP_VPN, LANHOST) in lines[0], lines  # no NAT
 
 
 def test_lanhost_reaches_laptop(laptop, lanhost):
-    capture = start_capture(laptop, "home0", "icmp[icmptype] == icmp-echo", "out")
+    capture = wv.start_capture(laptop, "home0", "icmp[icmptype] == icmp-echo", "out")
     lanhost.run_expect([0], "ping -c 2 -W 2 %s" % LAPTOP_VPN)
-    lines = read_capture(laptop, capture)
+    lines = wv.read_capture(laptop, capture)
     assert lines and "IP %s > %s: ICMP echo request" % (LANHOST, LAPTOP_VPN) in lines[0], lines
 
 

@@ -5,8 +5,6 @@ path crossed the tunnel: the packets show up on wgA and wgB, the tunnels' counte
 
 import collections
 import re
-import shlex
-import time
 
 import pytest
 import testinfra
@@ -38,26 +36,6 @@ def side(request, n):
     return request.param, n[request.param]
 
 
-def start_capture(host, interface, expression, tag, count=1, timeout=20):
-    """tcpdump in the background; returns once it listens. Read it with read_capture."""
-    base = "/tmp/wf-capture-%s" % tag
-    host.run("rm -f %s.out %s.err" % (base, base))
-    host.run_expect([0], "nohup timeout %d tcpdump -l -n -i %s -c %d %s > %s.out 2> %s.err < /dev/null &"
-                    % (timeout, interface, count, shlex.quote(expression), base, base))
-    deadline = time.monotonic() + 10
-    while "listening on" not in host.run("cat %s.err" % base).stdout:
-        assert time.monotonic() < deadline, "tcpdump on %s did not start" % interface
-        time.sleep(0.2)
-    return base
-
-
-def read_capture(host, base, count=1, wait=6.0):
-    deadline = time.monotonic() + wait
-    while True:
-        lines = [line for line in host.run("cat %s.out" % base).stdout.splitlines() if line.strip()]
-        if len(lines) >= count or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.3)
 
 
 def tx_bytes(gateway, interface):
@@ -103,9 +81,9 @@ def _cross(n, src, dst, src_addr, dst_addr, gw_src, gw_dst):
     """src pings dst: dst sees src's own LAN address, the packets cross both tunnel interfaces."""
     if_src, if_dst = SIDES[gw_src].interface, SIDES[gw_dst].interface
     expression = "icmp[icmptype] == icmp-echo and src host %s and dst host %s" % (src_addr, dst_addr)
-    on_src_tunnel = start_capture(n[gw_src], if_src, expression, "tunnel-out")
-    on_dst_tunnel = start_capture(n[gw_dst], if_dst, expression, "tunnel-in")
-    on_dst = start_capture(n[dst], "eth0", "icmp[icmptype] == icmp-echo", "lan")
+    on_src_tunnel = wv.start_capture(n[gw_src], if_src, expression, "tunnel-out")
+    on_dst_tunnel = wv.start_capture(n[gw_dst], if_dst, expression, "tunnel-in")
+    on_dst = wv.start_capture(n[dst], "eth0", "icmp[icmptype] == icmp-echo", "lan")
     sent_before, back_before = tx_bytes(n[gw_src], if_src), tx_bytes(n[gw_dst], if_dst)
     out = n[src].check_output("ping -c 3 -s 1000 -W 2 %s" % dst_addr)
     sent, back = tx_bytes(n[gw_src], if_src) - sent_before, tx_bytes(n[gw_dst], if_dst) - back_before
@@ -113,10 +91,10 @@ def _cross(n, src, dst, src_addr, dst_addr, gw_src, gw_dst):
     assert sent >= 3000 and back >= 3000, "the pings did not cross the tunnel"
     # two routed hops (dst's gateway, src's gateway) on the way back: not a shortcut over the shared bridge
     assert re.search(r"ttl=62 ", out), out
-    seen = read_capture(n[dst], on_dst)
+    seen = wv.read_capture(n[dst], on_dst)
     assert seen and "IP %s > %s: ICMP echo request" % (src_addr, dst_addr) in seen[0], seen  # no NAT
-    assert read_capture(n[gw_src], on_src_tunnel), "no echo request on %s" % if_src
-    assert read_capture(n[gw_dst], on_dst_tunnel), "no echo request on %s" % if_dst
+    assert wv.read_capture(n[gw_src], on_src_tunnel), "no echo request on %s" % if_src
+    assert wv.read_capture(n[gw_dst], on_dst_tunnel), "no echo request on %s" % if_dst
 
 
 def test_host_a_reaches_host_b(n):

@@ -7,7 +7,6 @@ venv's ansible over molecule's inventory, reported by the ansible.posix.json cal
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 import time
@@ -32,31 +31,6 @@ def node(name):
     return testinfra.get_host("docker://" + name)
 
 
-def tunnel_address(host, interface):
-    # (wirefleet_verify.tunnel_address passes an int through testinfra's shlex quoting: TypeError)
-    return host.check_output("ip -4 -o addr show dev %s", interface).split()[3].split("/")[0]
-
-
-def start_capture(host, interface, expression, tag, count=1, timeout=20):
-    """tcpdump in the background; returns once it listens. Read it with read_capture."""
-    base = "/tmp/wf-capture-%s" % tag
-    host.run("rm -f %s.out %s.err", base, base)
-    host.run_expect([0], "nohup timeout %d tcpdump -l -n -i %s -c %d %s > %s.out 2> %s.err < /dev/null &"
-                    % (timeout, interface, count, shlex.quote(expression), base, base))
-    deadline = time.monotonic() + 10
-    while "listening on" not in host.run("cat %s.err", base).stdout:
-        assert time.monotonic() < deadline, "tcpdump on %s did not start" % interface
-        time.sleep(0.2)
-    return base
-
-
-def read_capture(host, base, count=1, wait=6.0):
-    deadline = time.monotonic() + wait
-    while True:
-        lines = [line for line in host.run("cat %s.out", base).stdout.splitlines() if line.strip()]
-        if len(lines) >= count or time.monotonic() > deadline:
-            return lines
-        time.sleep(0.3)
 
 
 def nat_probe(hub, desktop, internet):
@@ -67,7 +41,7 @@ def nat_probe(hub, desktop, internet):
     into the tunnel for a moment. Without the hub's masquerade the packet would carry its tunnel source
     onto the uplink bridge, where docker drops it: wf-star-internet would see nothing."""
     hub_key = wv.public_key(hub, IF)
-    capture = start_capture(internet, "eth0", "icmp[icmptype] == icmp-echo", "nat")
+    capture = wv.start_capture(internet, "eth0", "icmp[icmptype] == icmp-echo", "nat")
     try:
         desktop.run_expect([0], "wg set wg0 peer %s allowed-ips %s,%s/32" % (hub_key, VPN, INTERNET))
         desktop.run_expect([0], "ip route replace %s/32 dev wg0" % INTERNET)
@@ -75,7 +49,7 @@ def nat_probe(hub, desktop, internet):
     finally:
         desktop.run("ip route del %s/32 dev wg0" % INTERNET)
         desktop.run_expect([0], "wg-quick strip wg0 > /tmp/wg0.strip && wg syncconf wg0 /tmp/wg0.strip")
-    lines = read_capture(internet, capture)
+    lines = wv.read_capture(internet, capture)
     assert wv.allowed_ips(desktop, IF) == {hub_key: [VPN]}
     return rc, lines
 

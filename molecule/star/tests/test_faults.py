@@ -13,8 +13,7 @@ import re
 
 import wirefleet_verify as wv
 from star_fleet import (HUB, HUB_TUNNEL, HUB_UPLINK, IF, INTERNET, changed_on_host, docker, entry_from_config,
-                        is_running, nat_probe, run_module, run_playbook, run_site, summary, task_results,
-                        tunnel_address)
+                        is_running, nat_probe, run_module, run_playbook, run_site, summary, task_results)
 
 CONF = "/etc/wireguard/%s.conf" % IF
 DOWN = "wf-star-pi"
@@ -61,8 +60,8 @@ def test_broken_config_never_replaces_working_one(tmp_path, hub, desktop, laptop
     assert hub.check_output("ls -A /etc/wireguard").split() == ["%s.conf" % IF, "%s.key" % IF]  # no leftovers
 
     # the tunnels still pass traffic: through the hub, and to the hub from the peer whose entry was broken
-    assert wv.allowed_ips(hub, IF)[pi_key] == ["%s/32" % tunnel_address(pi, IF)]
-    desktop.run_expect([0], "ping -c 2 -W 2 %s", tunnel_address(laptop, IF))
+    assert wv.allowed_ips(hub, IF)[pi_key] == ["%s/32" % wv.tunnel_address(pi, IF)]
+    desktop.run_expect([0], "ping -c 2 -W 2 %s", wv.tunnel_address(laptop, IF))
     pi.run_expect([0], "ping -c 2 -W 2 %s", HUB_TUNNEL)
     wv.wait_for_handshakes(hub, IF, 3)
 
@@ -73,7 +72,7 @@ def test_host_down_keeps_its_peer(tmp_path, hub, desktop, internet, pi):
     """wf-star-pi is stopped and the hub's masquerade rule deleted by hand; site.yml fails for wf-star-pi
     alone, converges the others and keeps wf-star-pi's peer on the hub."""
     pi_key = wv.public_key(pi, IF)
-    pi_vpn = tunnel_address(pi, IF)
+    pi_vpn = wv.tunnel_address(pi, IF)
     peers_before = wv.allowed_ips(hub, IF)
     conf_before = hub.file(CONF).content
 
@@ -156,4 +155,4 @@ def test_host_back_is_converged(tmp_path, hub, desktop, pi):
     wv.wait_for_handshakes(pi, IF, 1)
     wv.wait_for_handshakes(hub, IF, 3)
     assert _handshake(hub, pi_key) > RUNS["last handshake"]  # a new one, not the one from before the stop
-    desktop.run_expect([0], "ping -c 2 -W 2 %s", tunnel_address(pi, IF))  # through the hub
+    desktop.run_expect([0], "ping -c 2 -W 2 %s", wv.tunnel_address(pi, IF))  # through the hub

@@ -10,7 +10,7 @@ import pytest
 
 import wirefleet_verify as wv
 from star_fleet import (CLIENTS, HUB_UPLINK, IF, INTERNET, MANAGED, NEWBIE, VPN, Ping, changed_on_host, nat_probe,
-                        node, read_capture, run_site, start_capture, tunnel_address)
+                        node, run_site)
 
 
 @pytest.fixture(scope="module", params=MANAGED)
@@ -31,11 +31,11 @@ def test_peer_lists_and_allowed_ips(hub, desktop, laptop, pi):
     assert sorted(hub_allowed) == sorted(wv.public_key(c, IF) for c in clients)
     for client in clients:
         # the hub routes exactly the client's /32 to it; the client sends the whole VPN to the hub
-        assert hub_allowed[wv.public_key(client, IF)] == ["%s/32" % tunnel_address(client, IF)]
+        assert hub_allowed[wv.public_key(client, IF)] == ["%s/32" % wv.tunnel_address(client, IF)]
         assert wv.allowed_ips(client, IF) == {wv.public_key(hub, IF): [VPN]}
         assert client.check_output("wg show %s endpoints", IF).split()[1] == "%s:51820" % HUB_UPLINK
     assert hub.check_output("wg show %s listen-port", IF) == "51820"
-    assert tunnel_address(hub, IF) == "198.18.41.1"
+    assert wv.tunnel_address(hub, IF) == "198.18.41.1"
 
 
 def test_handshakes_recent(hub, desktop, laptop, pi):
@@ -46,18 +46,18 @@ def test_handshakes_recent(hub, desktop, laptop, pi):
 
 
 def test_client_reaches_client_through_hub(hub, desktop, laptop, pi):
-    laptop_vpn = tunnel_address(laptop, IF)
-    desktop_vpn = tunnel_address(desktop, IF)
+    laptop_vpn = wv.tunnel_address(laptop, IF)
+    desktop_vpn = wv.tunnel_address(desktop, IF)
     assert " dev wg0 " in desktop.check_output("ip -4 route get %s", laptop_vpn)
     # On the hub the echo request crosses wg0 (in and out again) ...
-    on_hub = start_capture(hub, IF, "icmp and src host %s and dst host %s" % (desktop_vpn, laptop_vpn), "hub", count=2)
+    on_hub = wv.start_capture(hub, IF, "icmp and src host %s and dst host %s" % (desktop_vpn, laptop_vpn), "hub", count=2)
     # ... and the docker bridge never carries a tunnel address: nothing but UDP reaches the laptop's eth0.
-    on_wire = start_capture(laptop, "eth0", "icmp or (ip and not udp)", "wire")
+    on_wire = wv.start_capture(laptop, "eth0", "icmp or (ip and not udp)", "wire")
     desktop.run_expect([0], "ping -c 3 -W 2 %s", laptop_vpn)
-    hub_lines = read_capture(hub, on_hub, count=2)
+    hub_lines = wv.read_capture(hub, on_hub, count=2)
     assert len(hub_lines) >= 2, hub_lines  # in on wg0 and forwarded out of wg0
     assert all("%s > %s: ICMP echo request" % (desktop_vpn, laptop_vpn) in line for line in hub_lines), hub_lines
-    assert read_capture(laptop, on_wire, wait=1) == []
+    assert wv.read_capture(laptop, on_wire, wait=1) == []
     pi.run_expect([0], "ping -c 2 -W 2 %s", desktop_vpn)
 
 
@@ -116,7 +116,7 @@ def _assert_only_hub_and_newbie_changed(report):
 def test_grow_fleet(tmp_path, hub, desktop, laptop, pi, newbie):
     before = set(wv.allowed_ips(hub, IF))
     assert len(before) == 3
-    ping = Ping(desktop, tunnel_address(laptop, IF))
+    ping = Ping(desktop, wv.tunnel_address(laptop, IF))
     try:
         report = run_site(tmp_path, GROW)
     finally:
@@ -130,16 +130,16 @@ def test_grow_fleet(tmp_path, hub, desktop, laptop, pi, newbie):
     newbie_key = wv.public_key(newbie, IF)
     after = wv.allowed_ips(hub, IF)
     assert set(after) == before | {newbie_key}
-    assert after[newbie_key] == ["%s/32" % tunnel_address(newbie, IF)]
+    assert after[newbie_key] == ["%s/32" % wv.tunnel_address(newbie, IF)]
     wv.assert_private_files(newbie, IF)
-    newbie.run_expect([0], "ping -c 2 -W 2 %s", tunnel_address(pi, IF))  # through the hub
+    newbie.run_expect([0], "ping -c 2 -W 2 %s", wv.tunnel_address(pi, IF))  # through the hub
     wv.wait_for_handshakes(newbie, IF, 1)
     wv.wait_for_handshakes(hub, IF, 4)
 
 
 def test_shrink_fleet(tmp_path, hub, desktop, laptop, newbie):
     newbie_key = wv.public_key(newbie, IF)
-    ping = Ping(desktop, tunnel_address(laptop, IF))
+    ping = Ping(desktop, wv.tunnel_address(laptop, IF))
     try:
         report = run_site(tmp_path, SHRINK)
     finally:
