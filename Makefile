@@ -14,6 +14,7 @@ SCENARIOS ?= star mesh peer_to_site_router peer_to_site_internal site_to_site fu
 setup: $(VENV)/.installed $(LINK)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
+	tests/system_packages.sh
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
