@@ -17,7 +17,6 @@ GATEWAY_WAN, INTERNET_ADDRESS = "198.18.69.10", "198.18.69.100"
 FWMARK = 51820  # wg-quick's default table / fwmark (0xca6c) for a full tunnel
 
 
-
 def interface_of(node, address):
     return node.check_output("ip -4 -o addr show to %s/32", address).split()[1]
 

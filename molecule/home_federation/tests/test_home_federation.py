@@ -22,7 +22,6 @@ LANHOST_ADDRESS, OUTSIDER_ADDRESS, OUTSIDER6 = "198.18.74.20", "198.18.72.99", "
 VPN6 = "2001:db8:1:2:100::/72"
 
 
-
 def address(node, interface="wg0", family=4):
     out = node.check_output("ip -%s -o addr show dev %s scope global", str(family), interface)
     return out.splitlines()[0].split()[3].split("/")[0]

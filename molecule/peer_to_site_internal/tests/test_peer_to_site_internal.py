@@ -19,7 +19,6 @@ LANHOST_ADDRESS = "198.18.64.60"
 LAN_IF = "eth1"                # wireguard_lan_interface of the pi
 
 
-
 @pytest.fixture(scope="module")
 def pi():
     return wv.host(PI)

@@ -34,8 +34,6 @@ def lanhost():
     return node("lanhost")
 
 
-
-
 def test_services_and_private_files(router, laptop):
     for host, interface in ((router, "wg0"), (laptop, "home0")):
         wv.assert_service_up(host, interface)

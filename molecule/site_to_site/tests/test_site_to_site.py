@@ -36,8 +36,6 @@ def side(request, n):
     return request.param, n[request.param]
 
 
-
-
 def tx_bytes(gateway, interface):
     """Bytes this gateway sent into the tunnel (to its only peer)."""
     return int(gateway.check_output("wg show %s transfer" % interface).split()[2])

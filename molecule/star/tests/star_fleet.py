@@ -31,8 +31,6 @@ def node(name):
     return testinfra.get_host("docker://" + name)
 
 
-
-
 def nat_probe(hub, desktop, internet):
     """Send 2 pings from the desktop into the tunnel towards the uplink's internet host; returns
     (ping exit code, the echo requests wf-star-internet saw).
