@@ -7,52 +7,45 @@ wf-demo-laptop, wf-demo-lanhost (no WireGuard) and wf-demo-phone (unmanaged: its
 import os
 import re
 import stat
-import time
 
 import pytest
-import testinfra
+import wirefleet_verify as wv
 
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 STORE = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "build", "demo-store")
 MANAGED = ["wf-demo-hub", "wf-demo-gateway", "wf-demo-laptop"]
 HUB_VPN = "198.18.25.1"
 LANHOST = "198.18.24.20"
-HANDSHAKE_MAX_AGE = 180
-
-
-def _host(name):
-    return testinfra.get_host("ansible://%s" % name, ansible_inventory=INVENTORY)
 
 
 @pytest.fixture(scope="module", params=MANAGED)
 def managed(request):
-    return _host(request.param)
+    return wv.host(request.param)
 
 
 @pytest.fixture(scope="module")
 def hub():
-    return _host("wf-demo-hub")
+    return wv.host("wf-demo-hub")
 
 
 @pytest.fixture(scope="module")
 def gateway():
-    return _host("wf-demo-gateway")
+    return wv.host("wf-demo-gateway")
 
 
 @pytest.fixture(scope="module")
 def laptop():
-    return _host("wf-demo-laptop")
+    return wv.host("wf-demo-laptop")
 
 
 @pytest.fixture(scope="module")
 def lanhost():
-    return _host("wf-demo-lanhost")
+    return wv.host("wf-demo-lanhost")
 
 
 @pytest.fixture(scope="module")
 def phone():
     """The phone stand-in with the config wirefleet rendered for it (DNS left to the 'app')."""
-    host = _host("wf-demo-phone")
+    host = wv.host("wf-demo-phone")
     with open(os.path.join(STORE, "devices", "wf-demo-phone", "wg0.conf"), encoding="utf-8") as handle:
         config = "".join(line for line in handle if not line.startswith("DNS"))
     host.run("wg-quick down wg0")
@@ -60,21 +53,6 @@ def phone():
     host.run_expect([0], "wg-quick up wg0")
     yield host
     host.run("wg-quick down wg0")
-
-
-def _wait_for_handshakes(host, peers_expected, timeout=30):
-    deadline = time.monotonic() + timeout
-    while True:
-        out = host.check_output("wg show wg0 latest-handshakes")
-        stamps = [int(line.split()[1]) for line in out.splitlines() if line.strip()]
-        now = int(host.check_output("date +%s"))
-        fresh = [s for s in stamps if s and now - s < HANDSHAKE_MAX_AGE]
-        if len(stamps) == peers_expected and len(fresh) == peers_expected:
-            return
-        if time.monotonic() > deadline:
-            pytest.fail("%s: %d of %d peers without a recent handshake: %s"
-                        % (host.backend.get_hostname(), peers_expected - len(fresh), peers_expected, out))
-        time.sleep(1)
 
 
 def test_wg_quick_enabled_and_running(managed):
@@ -132,9 +110,9 @@ def test_handshakes_recent(hub, gateway, laptop, phone):
     phone.run_expect([0], "ping -c 2 -W 2 %s", HUB_VPN)
     gateway.run_expect([0], "ping -c 1 -W 2 %s", HUB_VPN)
     laptop.run_expect([0], "ping -c 1 -W 2 %s", HUB_VPN)
-    _wait_for_handshakes(hub, 3)
+    wv.wait_for_handshakes(hub, "wg0", 3, timeout=30)
     for spoke in (gateway, laptop, phone):
-        _wait_for_handshakes(spoke, 1)
+        wv.wait_for_handshakes(spoke, "wg0", 1, timeout=30)
 
 
 def test_phone_full_tunnel_reaches_lanhost(phone):
