@@ -10,7 +10,10 @@ HAS_CRYPTOGRAPHY and tell the user when it is missing.
 from __future__ import annotations
 
 import base64
+import binascii
 import os
+
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import is_name
 
 try:
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -22,11 +25,38 @@ except ImportError:
 
 
 def is_key(text):
-    """Whether text looks like a WireGuard key: 44 characters of base64 holding 32 bytes."""
-    try:
-        return len(text) == 44 and len(base64.b64decode(text, validate=True)) == 32
-    except (ValueError, TypeError):
+    """Whether text is a WireGuard key: the canonical base64 (44 characters) of 32 bytes.
+
+    Canonical means encoding the decoded bytes gives the text back: `wg` refuses a key whose last
+    character carries bits outside the 32 bytes (e.g. ...Q= is valid, ...R= decodes to the same bytes).
+    """
+    if not isinstance(text, str) or len(text) != 44 or not text.isascii():
         return False
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error):
+        return False
+    return len(raw) == 32 and base64.b64encode(raw).decode("ascii") == text
+
+
+def preshared_key_id_parts(text):
+    """(network, host_a, host_b) of a preshared key id '<network>/<a>--<b>' (a < b), or None when it is not one.
+
+    The id names the store file psk/<network>/<a>--<b>.psk, so every part must be a plain name (no '/',
+    no '..') and the pair is split on the one '--' that names cannot contain.
+    """
+    if not isinstance(text, str):
+        return None
+    network, slash, pair = text.partition("/")
+    first, dashes, second = pair.partition("--")
+    if not (slash and dashes and is_name(network) and is_name(first) and is_name(second)):
+        return None
+    return network, first, second
+
+
+def is_preshared_key_id(text):
+    """Whether text is a preshared key id '<network>/<a>--<b>' of plain names."""
+    return preshared_key_id_parts(text) is not None
 
 
 def new_private_key():
