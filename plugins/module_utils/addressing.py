@@ -32,8 +32,8 @@ def _slot(name, size):
 
 
 def _lease(leases, member, family):
-    entry = (leases.get(member.network.name) or {}).get(member.host) or {}
-    value = entry.get(family)
+    entry = (leases.get(member.network.name) or {}).get(member.host)
+    value = entry.get(family) if isinstance(entry, dict) else None
     try:
         return int(IPAddress(value)) if value else None
     except (ValueError, TypeError):
@@ -118,19 +118,31 @@ def _derive_ipv6(collector, network, members):
 
 
 def allocate(collector, network, members, leases):
-    """Fill member.address / member.address6 for every member of one network."""
+    """Fill member.address / member.address6 for every member of one network.
+
+    Returns the hosts whose address is provisional: handed out now, with neither a lease from an earlier run
+    nor an address in the inventory. Recording the leases (a real converge) makes them fixed.
+    """
+    provisional = set()
     if network.ipv4 is not None and network.pool is not None:
+        explicit = {m.host for m in members if m.address is not None}
         assigned = _allocate_family(collector, members, leases, "ipv4", network.pool, "address", 4)
         for member in members:
             if member.host in assigned:
                 member.address = IPAddress(assigned[member.host], 4)
+                if member.host not in explicit and _lease(leases, member, "ipv4") != assigned[member.host]:
+                    provisional.add(member.host)
     if network.ipv6 is None:
-        return
+        return sorted(provisional)
     if network.ipv4 is not None:
         _derive_ipv6(collector, network, members)
-        return
+        return sorted(provisional)
+    explicit = {m.host for m in members if m.address6 is not None}
     pool = (int(network.ipv6.first) + 1, min(int(network.ipv6.last), int(network.ipv6.first) + 2 ** 32))
     assigned = _allocate_family(collector, members, leases, "ipv6", pool, "address6", 6)
     for member in members:
         if member.host in assigned:
             member.address6 = IPAddress(assigned[member.host], 6)
+            if member.host not in explicit and _lease(leases, member, "ipv6") != assigned[member.host]:
+                provisional.add(member.host)
+    return sorted(provisional)

@@ -16,6 +16,8 @@ Roles of a host in a network:
 
 from __future__ import annotations
 
+import difflib
+
 try:
     from netaddr import IPAddress, IPNetwork
 except ImportError:  # the filters report it: see HAS_NETADDR in inputs.py
@@ -28,8 +30,12 @@ from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import 
     network as network_where,
 )
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import (
+    HOST_VARIABLES,
+    ROLE_GROUPS,
     Collector,
+    describe,
     memberships,
+    per_network_overrides,
     read_member,
     read_networks,
 )
@@ -95,36 +101,48 @@ def build_fleet(raw_networks, hosts, public_keys=None, leases=None):
     Raises TopologyErrors listing every problem; returns a plain dict (see docs/engine.md).
     """
     collector = Collector()
-    public_keys = public_keys or {}
-    leases = leases or {}
+    public_keys = _checked_public_keys(collector, public_keys)
+    leases = _checked_leases(collector, leases)
     networks = read_networks(collector, raw_networks)
     by_network = {name: [] for name in networks}
     by_host = {}
     absent = []
-    for hostname in sorted(hosts):
-        info = hosts[hostname] or {}
+    warnings = []
+    for hostname in sorted(hosts, key=str):
+        info = hosts[hostname] if isinstance(hosts[hostname], dict) else {}
         hostvars = info.get("vars") or {}
-        joined = memberships(collector, hostname, info.get("groups") or [], hostvars, networks)
+        groups = [group for group in info.get("groups") or () if isinstance(group, str)]
+        joined = memberships(collector, hostname, groups, hostvars, networks)
         state = hostvars.get("wireguard_state", "present")
-        if state not in ("present", "absent"):
-            collector.add(host_where(hostname), "wireguard_state", "%r is not present or absent" % (state,))
+        if not isinstance(state, str) or state not in ("present", "absent"):
+            collector.add(host_where(hostname), "wireguard_state", "%s is not present or absent" % describe(state))
             continue
         if not joined:
+            warnings.extend(_joins_nothing(hostname, groups, hostvars, networks))
+            continue
+        if collector.name(host_where(hostname), "inventory_hostname", hostname, "host") is None:
             continue
         if state == "absent":
             absent.append(hostname)
             continue
+        overrides = per_network_overrides(collector, hostname, hostvars, networks)
         for net_name, role in joined:
-            member = read_member(collector, hostname, hostvars, networks[net_name], role)
+            member = read_member(collector, hostname, hostvars, networks[net_name], role, overrides.get(net_name))
             by_network[net_name].append(member)
             by_host.setdefault(hostname, []).append(member)
     _raise_if(collector)
+    warnings.extend("network '%s' has no members: no host is in a role group%s" % (
+        name, " and in its group '%s'" % networks[name].group if networks[name].group else "")
+        for name, members in sorted(by_network.items()) if not members)
 
+    provisional = {}
     for name, members in by_network.items():
-        addressing.allocate(collector, networks[name], members, leases)
+        for hostname in addressing.allocate(collector, networks[name], members, leases):
+            provisional.setdefault(hostname, []).append(name)
     _check_addresses(collector, by_network)
     _check_networks_disjoint(collector, networks)
     _check_hosts(collector, by_host)
+    _check_lans_against_networks(collector, by_host, networks)
     plans = {name: _NetworkPlan(networks[name], members) for name, members in by_network.items()}
     for plan in plans.values():
         _check_roles(collector, plan)
@@ -145,14 +163,79 @@ def build_fleet(raw_networks, hosts, public_keys=None, leases=None):
     for plan in plans.values():
         _attach_spokes(collector, plan)
     _raise_if(collector)
+    carried_by_host = {}
     for plan in plans.values():
-        _build_network(collector, plan, keys, result_hosts)
+        _build_network(collector, plan, keys, result_hosts, hosts, carried_by_host)
+    _check_routes_across_interfaces(collector, carried_by_host)
     _raise_if(collector)
     new_leases = {
         name: {m.host: _lease_entry(m) for m in members}
         for name, members in by_network.items() if members
     }
-    return {"hosts": result_hosts, "absent": absent, "leases": new_leases}
+    return {"hosts": result_hosts, "absent": absent, "leases": new_leases, "warnings": warnings,
+            "provisional": {host: sorted(names) for host, names in sorted(provisional.items())}}
+
+
+STORE = "the controller store"
+
+
+def _checked_public_keys(collector, public_keys):
+    """{host: {network: key}} from the store; a hand-edited entry of the wrong shape is an error, not a crash."""
+    if public_keys is None:
+        return {}
+    if not isinstance(public_keys, dict):
+        collector.add(STORE, "public keys", "must map host to {network: key}, not %s" % describe(public_keys))
+        return {}
+    checked = {}
+    for hostname, per_network in public_keys.items():
+        if not isinstance(per_network, dict) or not all(isinstance(k, str) for k in per_network.values()):
+            collector.add(STORE, "public/%s" % hostname, "must hold one <network>.pub file per network, found %s"
+                          % describe(per_network))
+            continue
+        checked[hostname] = per_network
+    return checked
+
+
+def _checked_leases(collector, leases):
+    """{network: {host: {ipv4: addr, ipv6: addr}}} from leases.json, checked for shape."""
+    if leases is None:
+        return {}
+    variable = "leases.json"
+    if not isinstance(leases, dict):
+        collector.add(STORE, variable, "must map network to {host: {ipv4, ipv6}}, not %s" % describe(leases))
+        return {}
+    for net_name, by_host in leases.items():
+        if not isinstance(by_host, dict):
+            collector.add(STORE, "%s: network %r" % (variable, net_name), "must map host to {ipv4, ipv6}, not %s"
+                          % describe(by_host))
+            continue
+        for hostname, entry in by_host.items():
+            where = "%s: network %r, host %r" % (variable, net_name, hostname)
+            if not isinstance(entry, dict) or set(entry) - {"ipv4", "ipv6"}:
+                collector.add(STORE, where, "must be {ipv4: address, ipv6: address}, not %s" % describe(entry))
+                continue
+            for family, version in (("ipv4", 4), ("ipv6", 6)):
+                if family in entry:
+                    collector.address(STORE, "%s %s" % (where, family), entry[family], version)
+    return leases
+
+
+def _joins_nothing(hostname, groups, hostvars, networks):
+    """Warnings for a host that looks meant to join but joins no network."""
+    sets_model = sorted(name for name in hostvars if name in HOST_VARIABLES)
+    roles = sorted(group for group in groups if group in ROLE_GROUPS)
+    if roles:
+        outside = ["'%s' (group '%s')" % (name, net.group) for name, net in sorted(networks.items())
+                   if net.group is not None and net.group not in groups]
+        if outside:
+            return ["host '%s' is in %s but joins no network: %s take%s only members of %s"
+                    % (hostname, ", ".join(roles), "network" if len(outside) == 1 else "networks",
+                       "s" if len(outside) == 1 else "", ", ".join(outside))]
+        return []
+    if sets_model:
+        return ["host '%s' sets wirefleet variables (%s) but joins no network: add it to a role group (%s) or set "
+                "wireguard_roles" % (hostname, ", ".join(sets_model), ", ".join(sorted(ROLE_GROUPS)))]
+    return []
 
 
 def _raise_if(collector):
@@ -240,6 +323,58 @@ def _check_roles(collector, plan):
                       "a proxy_arp network has exactly one hub: the LAN host that answers ARP for the clients")
 
 
+def _check_lans_against_networks(collector, by_host, networks):
+    """A LAN must be a LAN: not everything (that is a full tunnel) and not another network's VPN."""
+    routes = [(route, name) for name, net in networks.items() for route in _routes(net.cidrs)]
+    for hostname, members in by_host.items():
+        for member in members:
+            for lan in member.lans:
+                if lan.prefixlen == 0:
+                    collector.add(host_where(hostname), "wireguard_lans",
+                                  "LAN %s is everything: that is a full tunnel, not a LAN. Make this host an exit "
+                                  "gateway (wireguard_nat: true on a hub) and set wireguard_full_tunnel on the spokes "
+                                  "that send all their traffic to it" % lan)
+                    continue
+                lan_route = _Route(lan)
+                for (route, net_name) in routes:
+                    if net_name != member.network.name and route.version == lan_route.version and (
+                            route.first <= lan_route.last and lan_route.first <= route.last):
+                        collector.add(host_where(hostname), "wireguard_lans",
+                                      "LAN %s (network '%s') overlaps the VPN %s of network '%s'"
+                                      % (lan, member.network.name, route.text, net_name))
+
+
+def _check_routes_across_interfaces(collector, carried_by_host):
+    """One destination, one interface: two networks must not route the same prefix into one host.
+
+    Default routes are left out: a full tunnel beside split tunnels is what wg-quick's policy routing is for.
+    """
+    for hostname, carried in sorted(carried_by_host.items()):
+        if len({interface for _route, (interface, _peer) in carried}) < 2:
+            continue
+        flat = [(route, owner) for route, owner in carried if not _is_default(route)]
+        reported = set()
+        for (first, (first_iface, first_peer)), (second, (second_iface, second_peer)) in _overlaps(flat):
+            # The host's own LANs may be offered in several networks; only routes into it must not clash.
+            if first_iface == second_iface or (first_peer is None and second_peer is None):
+                continue
+            if (first.text, second.text) in reported:
+                continue
+            reported.add((first.text, second.text))
+            collector.add(host_where(hostname), "wireguard_lans",
+                          "%s via %s on %s and %s via %s on %s overlap: two networks would route the same addresses "
+                          "into this host" % (first.text, _via(first_peer), first_iface,
+                                              second.text, _via(second_peer), second_iface))
+
+
+def _via(peer):
+    return "its own LAN" if peer is None else "peer '%s'" % peer
+
+
+def _is_default(route):
+    return route.text in DEFAULT_ROUTES
+
+
 def _check_lans(collector, plan):
     net = plan.network
     routes = [(route, ("network", net.name)) for route in _routes(net.cidrs)]
@@ -264,7 +399,11 @@ def _attach_spokes(collector, plan):
         where = host_where(spoke.host)
         if spoke.hub is not None:
             hub = plan.by_host.get(spoke.hub)
-            if hub is None or hub.role != "hub":
+            if hub is not None and hub.role != "hub":
+                collector.add(where, "wireguard_hub", "'%s' is a %s of network '%s', not a hub (hubs: %s)"
+                              % (spoke.hub, hub.role, net.name, ", ".join(hub_names) or "none"))
+                continue
+            if hub is None:
                 collector.add(where, "wireguard_hub", "unknown hub %r in network '%s' (hubs: %s)"
                               % (spoke.hub, net.name, ", ".join(hub_names) or "none"))
                 continue
@@ -312,7 +451,36 @@ def _linked(first, second):
             and (second.peers is None or first.host in second.peers))
 
 
-def _build_network(collector, plan, keys, result_hosts):
+def _endpoint_typo(hosts, hostname):
+    """' (it sets wireguard_endpiont: a typo?)' when the host has a variable close to wireguard_endpoint."""
+    variables = ((hosts.get(hostname) or {}).get("vars") or {})
+    names = [str(name) for name in variables if name != "wireguard_endpoint"]
+    close = difflib.get_close_matches("wireguard_endpoint", names, n=1, cutoff=0.8)
+    return " (it sets '%s': a typo of wireguard_endpoint?)" % close[0] if close else ""
+
+
+def _missing_endpoint(collector, hosts, net, self, other):
+    """Neither end of a pair has an endpoint: blame the end that is meant to be reachable."""
+    backbone = [m for m in (self, other) if m.role in ("hub", "mesh")]
+    if len(backbone) == 1:
+        reachable, peer = backbone[0], (other if backbone[0] is self else self)
+        if any(error.where == host_where(reachable.host) and error.variable == "wireguard_endpoint"
+               and "of network '%s' has no endpoint" % net.name in error.message for error in collector.errors):
+            return  # once per hub, not once per spoke
+        collector.add(host_where(reachable.host), "wireguard_endpoint",
+                      "%s '%s' of network '%s' has no endpoint, so its peer '%s' cannot reach it; set "
+                      "wireguard_endpoint%s" % (reachable.role, reachable.host, net.name, peer.host,
+                                               _endpoint_typo(hosts, reachable.host)))
+        return
+    first, second = sorted((self, other), key=lambda m: m.host)
+    collector.add(host_where(first.host), "wireguard_endpoint",
+                  "neither '%s' nor its peer '%s' in network '%s' has an endpoint, so no side can start the tunnel; "
+                  "set wireguard_endpoint on one of them%s%s" % (
+                      first.host, second.host, net.name, _endpoint_typo(hosts, first.host),
+                      _endpoint_typo(hosts, second.host)))
+
+
+def _build_network(collector, plan, keys, result_hosts, hosts, carried_by_host):
     """Peers of every member. Routes are _Route objects throughout: texts are made once per CIDR."""
     net = plan.network
     endpoints = {m.host: _endpoint(collector, m) for m in plan.members}
@@ -330,9 +498,7 @@ def _build_network(collector, plan, keys, result_hosts):
 
     def peer(self, other, routes):
         if not self.has_endpoint and not other.has_endpoint and self.host < other.host:
-            collector.add(host_where(self.host), "wireguard_endpoint",
-                          "neither '%s' nor its peer '%s' in network '%s' has an endpoint, so no side can start the tunnel"
-                          % (self.host, other.host, net.name))
+            _missing_endpoint(collector, hosts, net, self, other)
         keepalive = None
         if self.keepalive is not None:
             keepalive = self.keepalive or None
@@ -368,6 +534,9 @@ def _build_network(collector, plan, keys, result_hosts):
         for name, routes in carried:
             peers.append(peer(member, plan.by_host[name], routes))
         flat = [(route, name) for name, routes in carried for route in routes]
+        host_routes = carried_by_host.setdefault(member.host, [])
+        host_routes.extend((route, (member.interface, name)) for route, name in flat)
+        host_routes.extend((route, (member.interface, None)) for route in lan_routes[member.host])
         for (first, first_peer), (second, second_peer) in _overlaps(flat):
             if first_peer != second_peer:
                 collector.add(host_where(member.host), "wireguard_lans",

@@ -190,10 +190,15 @@ def test_client_with_lans(errors_of, star, client):
 # --- who talks to whom ---------------------------------------------------------------------------
 
 def test_hub_without_endpoint(errors_of, hub, client):
-    errors = errors_of(NET, {"vps": hub(), "laptop": client()})
-    find(errors, "host 'laptop'", "wireguard_endpoint", "neither 'laptop' nor its peer 'vps'")
-    # Reported once per pair.
-    assert pairs(errors) == [("host 'laptop'", "wireguard_endpoint")]
+    errors = errors_of(NET, {"vps": hub(), "laptop": client(), "phone": client()})
+    # The hub is the host to fix, named once however many spokes it has.
+    find(errors, "host 'vps'", "wireguard_endpoint", "hub 'vps' of network 'wg0' has no endpoint")
+    assert len(errors) == 1
+
+
+def test_hub_without_endpoint_names_the_typo(errors_of, hub, client):
+    errors = errors_of(NET, {"vps": hub(endpiont="vps.example.com"), "laptop": client()})
+    find(errors, "host 'vps'", "wireguard_endpoint", "it sets 'wireguard_endpiont'")
 
 
 def test_mesh_pair_without_endpoint(errors_of, mesh):

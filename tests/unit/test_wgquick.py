@@ -125,7 +125,7 @@ def test_keepalive_zero_disables_it(build, hub, client):
 
 def test_mesh_endpoints_and_ipv6(build, mesh):
     fleet = build({"wg0": {"ipv4": "10.8.0.0/24", "ipv6": "fd00:8::/64", "port": 51820}},
-                  {"alpha": mesh(endpoint="2001:db8::1", address="10.8.0.1"),
+                  {"alpha": mesh(endpoint="[2001:db8::1]:51820", address="10.8.0.1"),
                    "bravo": mesh(endpoint="bravo.example.com:4500", address="10.8.0.2")})
     alpha = render("alpha", "wg0", entry(fleet, "alpha"))
     bravo = render("bravo", "wg0", entry(fleet, "bravo"))
