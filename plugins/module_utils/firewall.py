@@ -5,11 +5,24 @@
 
 The rules only ever live in wirefleet's own table (nftables: `inet wirefleet`) or chains (iptables:
 WIREFLEET-INPUT, WIREFLEET-FORWARD, WIREFLEET-POSTROUTING), so docker, ufw and the user's rules stay.
+
+Every value that reaches a rule is checked first, whatever its origin: interface names against
+names.is_interface, addresses and CIDRs parsed by ipaddress, ports as numbers, comments as one line
+without quotes. A value that could end a line or a quoted token would add a rule of its own (the rules
+are loaded as root), so plan and the renderers raise ValueError naming it instead.
 """
 
 from __future__ import annotations
 
 import ipaddress
+
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import (
+    INTERFACE_RULE,
+    control_characters,
+    ip_address,
+    is_interface,
+    is_safe_text,
+)
 
 NFT_TABLE = "wirefleet"
 IPT_CHAINS = {"filter": ("WIREFLEET-INPUT", "WIREFLEET-FORWARD"), "nat": ("WIREFLEET-POSTROUTING",)}
@@ -28,41 +41,160 @@ class Rule:
         self.saddr, self.daddr, self.proto, self.dport, self.ct = saddr, daddr, proto, dport, ct
 
 
-def _family(cidr):
-    return ipaddress.ip_network(cidr, strict=False).version
+CHAINS = ("input", "forward", "postrouting")
+VERDICTS = ("accept", "drop", "reject", "masquerade")
+PROTOCOLS = ("udp", "tcp", "icmpv6")
+CT_STATES = ("established,related", "new")
 
 
-def _by_family(cidrs):
+def _shown(value):
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _refuse(what, value, rule):
+    if isinstance(value, str) and control_characters(value):
+        raise ValueError("%s %s holds the control character(s) %s, which would end its rule's line"
+                         % (what, _shown(value), ", ".join(control_characters(value))))
+    raise ValueError("%s %s is not %s" % (what, _shown(value), rule))
+
+
+def _interface(what, value):
+    if not is_interface(value):
+        _refuse(what, value, "an interface name (%s)" % INTERFACE_RULE)
+    return value
+
+
+def _optional_interface(what, value):
+    return None if value is None or value == "" else _interface(what, value)
+
+
+def _cidr(what, value):
+    """The text of an address or CIDR (kept as given, after ipaddress parsed it); ValueError otherwise."""
+    # '%' would be an IPv6 scope id, which ipaddress accepts with any characters in it.
+    if not isinstance(value, str) or control_characters(value) or "%" in value:
+        _refuse(what, value, "an address or CIDR")
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        _refuse(what, value, "an address or CIDR")
+    return value
+
+
+def _address(what, value):
+    parsed = ip_address(value)
+    if parsed is None:
+        _refuse(what, value, "an IP address")
+    return str(parsed)
+
+
+def _port(what, value):
+    """A port as a number; text of ASCII digits is taken (YAML may hand one over as a string)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        _refuse(what, value, "a port (1-65535)")
+    return value
+
+
+def _by_family(cidrs, what="LAN"):
+    if cidrs is not None and not isinstance(cidrs, (list, tuple)):
+        _refuse(what + "s", cidrs, "a list")
     groups = {4: [], 6: []}
     for cidr in cidrs or ():
-        groups[_family(cidr)].append(str(cidr))
+        groups[ipaddress.ip_network(_cidr(what, cidr), strict=False).version].append(cidr)
     return groups
+
+
+def _items(what, values):
+    """The list under a key of `system` (None: none); anything else is an error naming it."""
+    if values is None:
+        return []
+    if not isinstance(values, (list, tuple)) or not all(isinstance(item, dict) for item in values):
+        _refuse(what, values, "a list of mappings")
+    return values
+
+
+def _comment(text):
+    """The comment of a rule: one line of text, double quotes (which end the quoted token) made single."""
+    if not is_safe_text(text):
+        _refuse("comment", text, "one line of text")
+    return text.replace('"', "'")
+
+
+def check_rule(rule):
+    """ValueError unless every field of rule is what the renderers may write into a line."""
+    for what, value, allowed in (("chain", rule.chain, CHAINS), ("verdict", rule.verdict, VERDICTS),
+                                 ("family", rule.family, (None, 4, 6)), ("proto", rule.proto, (None,) + PROTOCOLS),
+                                 ("ct", rule.ct, (None,) + CT_STATES)):
+        if value not in allowed or isinstance(value, bool):
+            _refuse("rule " + what, value, "one of %s" % ", ".join(str(item) for item in allowed))
+    for what in ("iif", "oif", "not_iif"):
+        _optional_interface("rule " + what, getattr(rule, what))
+    for what in ("saddr", "daddr"):
+        if getattr(rule, what) is not None:
+            _cidr("rule " + what, getattr(rule, what))
+    if rule.proto in ("udp", "tcp"):
+        _port("rule dport", rule.dport)
+    _comment(rule.comment)
+    return rule
 
 
 def plan(system, default_interface=None, default_interface6=None, strict=True, resolved=None):
     """Ordered abstract rules for one host. resolved maps endpoint host names to addresses."""
     system = system or {}
     resolved = resolved or {}
+    if not isinstance(system, dict) or not isinstance(resolved, dict):
+        raise ValueError("system and resolved must be mappings")
+    _optional_interface("default_interface", default_interface)
+    _optional_interface("default_interface6", default_interface6)
+    rules = _listen_rules(system, resolved) + _protect_rules(system) + _forward_rules(system, strict)
+    rules += _nat_rules(system, default_interface, default_interface6)
+    return [check_rule(rule) for rule in rules]
+
+
+def _sources(listen, resolved):
+    """The addresses of a listen entry's sources: literal addresses, and what names resolved to."""
+    sources = listen["sources"]
+    if not isinstance(sources, (list, tuple)):
+        _refuse("listen sources", sources, "a list")
+    addresses = []
+    for source in sources:
+        if ip_address(source) is not None:
+            addresses.append(_address("listen source", source))
+            continue
+        # A name is only a key into resolved; what it resolved to must be addresses.
+        found = resolved.get(source) if isinstance(source, str) else None
+        if found is not None and not isinstance(found, (list, tuple)):
+            _refuse("resolved addresses of %s" % _shown(source), found, "a list")
+        addresses.extend(_address("resolved address of %s" % _shown(source), item) for item in found or ())
+    return addresses
+
+
+def _listen_rules(system, resolved):
     rules = []
-    for listen in system.get("listen") or ():
-        iface, port = listen["interface"], int(listen["port"])
+    for listen in _items("listen", system.get("listen")):
+        iface, port = _interface("listen interface", listen["interface"]), _port("listen port", listen["port"])
         if listen.get("sources") is None:
             rules.append(Rule("input", "accept", "%s: WireGuard port" % iface, proto="udp", dport=port))
             continue
-        addresses = []
-        for source in listen["sources"]:
-            try:
-                addresses.append(str(ipaddress.ip_address(source)))
-            except ValueError:
-                addresses.extend(resolved.get(source) or ())
-        for family, group in sorted(_by_family(sorted(set(addresses))).items()):
+        addresses = _sources(listen, resolved)
+        for family, group in sorted(_by_family(sorted(set(addresses)), "listen source").items()):
             for address in group:
                 rules.append(Rule("input", "accept", "%s: WireGuard port, known peer" % iface, proto="udp",
                                   dport=port, family=family, saddr=address))
         rules.append(Rule("input", "drop", "%s: WireGuard port, anyone else" % iface, proto="udp", dport=port))
+    return rules
 
-    for protect in system.get("protect_ipv6") or ():
-        iface, prefix, uplink = protect["interface"], protect["prefix"], protect.get("uplink")
+
+def _protect_rules(system):
+    rules = []
+    for protect in _items("protect_ipv6", system.get("protect_ipv6")):
+        iface = _interface("protect_ipv6 interface", protect["interface"])
+        prefix = _cidr("protect_ipv6 prefix", protect["prefix"])
+        uplink = _optional_interface("protect_ipv6 uplink", protect.get("uplink"))
+        if ipaddress.ip_network(prefix, strict=False).version != 6:
+            _refuse("protect_ipv6 prefix", prefix, "an IPv6 prefix")
         what = "%s: protect public IPv6 %s" % (iface, prefix)
         rules.append(Rule("forward", "accept", what, oif=iface, family=6, daddr=prefix, ct="established,related"))
         rules.append(Rule("forward", "accept", what, oif=iface, family=6, daddr=prefix, proto="icmpv6"))
@@ -71,9 +203,13 @@ def plan(system, default_interface=None, default_interface6=None, strict=True, r
             rules.append(Rule("forward", "reject", what, iif=uplink, oif=iface, family=6, daddr=prefix, ct="new"))
         else:
             rules.append(Rule("forward", "reject", what, not_iif=iface, oif=iface, family=6, daddr=prefix, ct="new"))
+    return rules
 
-    for forward in system.get("forwarding") or ():
-        iface = forward["interface"]
+
+def _forward_rules(system, strict):
+    rules = []
+    for forward in _items("forwarding", system.get("forwarding")):
+        iface = _interface("forwarding interface", forward["interface"])
         if forward.get("between_peers"):
             rules.append(Rule("forward", "accept", "%s: between peers" % iface, iif=iface, oif=iface))
         for family, group in sorted(_by_family(forward.get("lans")).items()):
@@ -86,14 +222,20 @@ def plan(system, default_interface=None, default_interface6=None, strict=True, r
         if strict:
             rules.append(Rule("forward", "accept", "%s: replies" % iface, iif=iface, ct="established,related"))
             rules.append(Rule("forward", "drop", "%s: not routed by the topology" % iface, iif=iface))
+    return rules
 
-    for nat in system.get("nat") or ():
-        family = _family(nat["source"])
-        out = nat.get("out_interface") or (default_interface6 if family == 6 else None) or default_interface
+
+def _nat_rules(system, default_interface, default_interface6):
+    rules = []
+    for nat in _items("nat", system.get("nat")):
+        iface, source = _interface("nat interface", nat["interface"]), _cidr("nat source", nat["source"])
+        family = ipaddress.ip_network(source, strict=False).version
+        given = _optional_interface("nat out_interface", nat.get("out_interface"))
+        out = given or (default_interface6 if family == 6 else None) or default_interface
         if not out:
-            raise ValueError("no out_interface for NAT of %s and no default-route interface known" % nat["source"])
-        rules.append(Rule("postrouting", "masquerade", "%s: NAT %s out of %s" % (nat["interface"], nat["source"], out),
-                          oif=out, family=family, saddr=nat["source"]))
+            raise ValueError("no out_interface for NAT of %s and no default-route interface known" % source)
+        rules.append(Rule("postrouting", "masquerade", "%s: NAT %s out of %s" % (iface, source, out),
+                          oif=out, family=family, saddr=source))
     return rules
 
 
@@ -107,6 +249,7 @@ def render_nftables(rules):
         return ""
     chains = {"input": [], "forward": [], "postrouting": []}
     for rule in rules:
+        check_rule(rule)
         parts = []
         if rule.iif:
             parts.append("iifname %s" % _q(rule.iif))
@@ -130,7 +273,7 @@ def render_nftables(rules):
         if verdict == "reject" and rule.family == 6:
             verdict = "reject with icmpv6 type port-unreachable"
         parts.append(verdict)
-        parts.append("comment %s" % _q(rule.comment.replace('"', "'")))
+        parts.append("comment %s" % _q(_comment(rule.comment)))
         chains[rule.chain].append(" ".join(parts))
     hooks = {
         "input": "type filter hook input priority filter; policy accept;",
@@ -158,6 +301,7 @@ def render_iptables(rules, family):
     chain_names = {"input": "WIREFLEET-INPUT", "forward": "WIREFLEET-FORWARD", "postrouting": "WIREFLEET-POSTROUTING"}
     tables = {"filter": [], "nat": []}
     for rule in rules:
+        check_rule(rule)
         if rule.family is not None and rule.family != family:
             continue
         parts = ["-A", chain_names[rule.chain]]
@@ -177,7 +321,7 @@ def render_iptables(rules, family):
             parts += ["-p", rule.proto, "--dport", str(rule.dport)]
         if rule.ct:
             parts += ["-m", "conntrack", "--ctstate", rule.ct.upper()]
-        parts += ["-m", "comment", "--comment", _q(rule.comment.replace('"', "'"))]
+        parts += ["-m", "comment", "--comment", _q(_comment(rule.comment))]
         target = {"accept": "ACCEPT", "drop": "DROP", "masquerade": "MASQUERADE"}.get(rule.verdict)
         if rule.verdict == "reject":
             target = "REJECT --reject-with %s" % ("icmp6-port-unreachable" if family == 6 else "icmp-port-unreachable")

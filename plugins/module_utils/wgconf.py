@@ -11,6 +11,9 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import is_key
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import control_characters
+
 SECRET_KEYS = ("privatekey", "presharedkey")
 # Interface settings wg-quick only applies when it brings the interface up: changing them needs a restart.
 RESTART_KEYS = ("dns", "table", "fwmark", "preup", "postup", "predown", "postdown", "saveconfig")
@@ -101,50 +104,106 @@ def changes(old_text, new_text):
     return settings, peers_changed, reasons
 
 
-_KEY = re.compile(r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")
-_INTERFACE_KEYS = set(CANONICAL)
+_INTERFACE_KEYS = {"address", "listenport", "mtu", "dns", "privatekey"}
 _PEER_KEYS = {"publickey", "presharedkey", "allowedips", "endpoint", "persistentkeepalive"}
+SECTIONS = ("[Interface]", "[Peer]")
+# Settings wgquick.render never writes: hooks wg-quick runs as root, and settings that change routing or
+# overwrite the file. A config carrying one was not written by wirefleet, or carries an injected line.
+NEVER_WRITTEN = {key: CANONICAL[key] for key in ("preup", "postup", "predown", "postdown", "saveconfig", "table", "fwmark")}
+_SETTING = re.compile(r"[A-Za-z]+\s*=.*")
+_WHITESPACE = re.compile(r"\s+")
 
 
 def _cidr_problem(text):
     try:
+        if "%" in text:  # an IPv6 scope id: ipaddress takes any characters in it
+            raise ValueError(text)
         ipaddress.ip_interface(text)
         return None
     except ValueError:
-        return "%r is not an address or CIDR" % text
+        return "%r, which is not an address or CIDR" % text
 
 
-def problems(text):
-    """What makes a config unusable, beyond what `wg-quick strip` notices (it only splits lines).
+def _line_problems(text):
+    """What wirefleet never writes, line by line, as wg-quick reads the file (lines end only at '\\n').
 
-    A config with a problem must never replace a working one: `wg setconf` would reject it when the
-    interface next comes up, and the tunnel would stay down.
+    wg-quick cuts a line at its first '#', takes the key before the first '=' and, for hooks, runs the
+    value; `wg` drops all whitespace inside a line and ignores case. So a key is compared without any
+    whitespace and in any case, and every line must be blank, a comment, [Interface], [Peer] or Key = value.
     """
-    interface, peers = parse(text)
+    found, hooks, interfaces, section = [], [], 0, None
+    for number, line in enumerate((text or "").split("\n"), 1):
+        if control_characters(line):
+            found.append("has the control character(s) %s in line %d" % (", ".join(control_characters(line)), number))
+            continue
+        content = line.split("#", 1)[0].strip()
+        if not content:
+            continue
+        key = _WHITESPACE.sub("", content.split("=", 1)[0]).lower()
+        if key in NEVER_WRITTEN:
+            if NEVER_WRITTEN[key] not in hooks:
+                hooks.append(NEVER_WRITTEN[key])
+        elif content.startswith("["):
+            if content not in SECTIONS:
+                found.append("has the section %r (line %d), which is neither [Interface] nor [Peer]" % (content, number))
+            interfaces += content == "[Interface]"
+            section = content
+        elif not _SETTING.fullmatch(content):
+            found.append("has line %d, which is neither Key = value, a section, a comment nor blank" % number)
+        elif section is None:
+            found.append("has a setting before the first section (line %d)" % number)
+    if interfaces > 1:
+        found.append("has %d [Interface] sections" % interfaces)
+    return ["carries %s, which wirefleet never writes" % hook for hook in hooks] + found
+
+
+def _interface_problems(interface, require_private_key):
     found = []
     if not interface:
-        found.append("no [Interface] section")
-    if len(interface.get("privatekey", [])) != 1 or not _KEY.match(interface["privatekey"][0]):
-        found.append("[Interface] needs exactly one valid PrivateKey")
-    found += ["[Interface] has unknown setting %r" % key for key in sorted(set(interface) - _INTERFACE_KEYS)]
-    found += [problem for cidr in split_list(interface.get("address")) for problem in [_cidr_problem(cidr)] if problem]
+        found.append("has no [Interface] section")
+    keys = interface.get("privatekey", [])
+    if (require_private_key or keys) and (len(keys) != 1 or not is_key(keys[0])):
+        found.append("needs exactly one valid PrivateKey in [Interface]")
+    found += ["has unknown setting %r in [Interface]" % key
+              for key in sorted(set(interface) - _INTERFACE_KEYS - set(NEVER_WRITTEN))]
+    found += ["has Address " + problem for cidr in split_list(interface.get("address"))
+              for problem in [_cidr_problem(cidr)] if problem]
     for port in interface.get("listenport", []):
-        if not port.isdigit() or not 0 < int(port) < 65536:
-            found.append("ListenPort %r is not a port" % port)
+        if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+            found.append("has ListenPort %r, which is not a port" % port)
+    return found
+
+
+def _peer_problems(where, peer):
+    found = ["has %s with unknown setting %r" % (where, key)
+             for key in sorted(set(peer) - _PEER_KEYS - set(NEVER_WRITTEN))]
+    publics, preshared = peer.get("publickey", []), peer.get("presharedkey", [])
+    if len(publics) != 1 or not is_key(publics[0]):
+        found.append("has %s without exactly one valid PublicKey" % where)
+    if len(preshared) > 1 or not all(is_key(value) for value in preshared):
+        found.append("has %s with an invalid PresharedKey" % where)
+    found += ["has %s with AllowedIPs %s" % (where, problem) for cidr in split_list(peer.get("allowedips"))
+              for problem in [_cidr_problem(cidr)] if problem]
+    for endpoint in peer.get("endpoint", []):
+        host, _sep, port = endpoint.rpartition(":")
+        if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
+            found.append("has %s with endpoint %r, which has no valid port" % (where, endpoint))
+    for keepalive in peer.get("persistentkeepalive", []):
+        if keepalive != "off" and (not (keepalive.isascii() and keepalive.isdigit()) or int(keepalive) > 65535):
+            found.append("has %s with PersistentKeepalive %r, neither off nor 0-65535" % (where, keepalive))
+    return found
+
+
+def problems(text, require_private_key=True):
+    """What makes a config unusable or not wirefleet's, beyond what `wg-quick strip` notices.
+
+    Each problem reads after "the new wg0.conf ...". Run it on the raw text: `wg-quick strip` drops
+    the hooks (PostUp runs as root), so its output no longer shows them. A config with a problem must
+    never replace a working one. require_private_key False accepts a config without PrivateKey (check
+    mode before the keys role made one); a PrivateKey that is there must still be valid.
+    """
+    interface, peers = parse(text)
+    found = _line_problems(text) + _interface_problems(interface, require_private_key)
     for number, peer in enumerate(peers, 1):
-        where = "[Peer] %d" % number
-        found += ["%s has unknown setting %r" % (where, key) for key in sorted(set(peer) - _PEER_KEYS)]
-        for key in ("publickey", "presharedkey"):
-            values = peer.get(key, [])
-            if (key == "publickey" and len(values) != 1) or any(not _KEY.match(value) for value in values):
-                found.append("%s needs a valid %s" % (where, "PublicKey" if key == "publickey" else "PresharedKey"))
-        found += ["%s: %s" % (where, problem) for cidr in split_list(peer.get("allowedips"))
-                  for problem in [_cidr_problem(cidr)] if problem]
-        for endpoint in peer.get("endpoint", []):
-            host, _sep, port = endpoint.rpartition(":")
-            if not host or not port.isdigit() or not 0 < int(port) < 65536:
-                found.append("%s: endpoint %r has no valid port" % (where, endpoint))
-        for keepalive in peer.get("persistentkeepalive", []):
-            if keepalive != "off" and (not keepalive.isdigit() or int(keepalive) > 65535):
-                found.append("%s: PersistentKeepalive %r is neither off nor 0-65535" % (where, keepalive))
+        found += _peer_problems("[Peer] %d" % number, peer)
     return found

@@ -13,9 +13,13 @@ short_description: Write a host's wg-quick configuration with its private key, v
 description:
   - Renders one interface of the M(wirefleet.wireguard.fleet) result as C(<config_dir>/<name>.conf)
     (root, 0600), with the private key read on the host from O(private_key_file) and the preshared
-    keys given in O(preshared_keys). Peers whose public key is not known yet are left out.
-  - The new file is checked with C(wg-quick strip) before it replaces the current one, so a broken
-    or empty configuration never replaces a working one; the replacement is an atomic rename.
+    keys given in O(preshared_keys). Peers whose public key is not known yet are left out; in check mode
+    the diff shows them with placeholder keys, and a missing private key is no error.
+  - Every value of O(entry) is checked before it is written (a value can never add a line of its own).
+  - The new file is checked before it replaces the current one, so a broken, empty or foreign configuration
+    never replaces a working one; the replacement is an atomic rename. The raw text must hold only what
+    wirefleet writes (no C(PreUp), C(PostUp), C(PreDown), C(PostDown), C(SaveConfig), C(Table), C(FwMark),
+    only [Interface] and [Peer] sections), and C(wg-quick strip) must accept it.
   - The diff (C(--diff)) and every returned value have private and preshared keys masked.
   - Tells which [Interface] settings changed, whether peers changed, and which changes wg-quick only
     applies when the interface is brought up again (RV(restart_reasons)), for M(wirefleet.wireguard.wg_live).
@@ -46,7 +50,7 @@ options:
     type: path
     default: /etc/wireguard
   validate:
-    description: Check the new file with C(wg-quick strip) before it replaces the current one.
+    description: Check the new file (its raw text, then with C(wg-quick strip)) before it replaces the current one.
     type: bool
     default: true
 attributes:
@@ -102,12 +106,25 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import read_text, write_atomic
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import INTERFACE_RULE, is_interface
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgconf import changes, mask, problems
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgquick import render
 
 
+def _refuse(module, name, found):
+    module.fail_json(msg="wg_config: the new %s.conf %s; the current file is kept" % (name, "; ".join(found)))
+
+
 def _validate(module, folder, name, text):
-    """Write text as <tmpdir>/<name>.conf (wg-quick takes the interface name from the file name) and strip it."""
+    """Refuse text unless it is what wirefleet writes and wg-quick reads it.
+
+    problems() runs on the raw text first: `wg-quick strip` drops PreUp/PostUp/... (which run as root),
+    so its output alone would hide a hook. Then the text is written as <tmpdir>/<name>.conf (wg-quick
+    takes the interface name from the file name) and stripped, and what `wg` would get is checked again.
+    """
+    found = problems(text)
+    if found:
+        _refuse(module, name, found)
     wg_quick = module.get_bin_path("wg-quick", required=True)
     temp_dir = tempfile.mkdtemp(dir=folder, prefix=".wirefleet-check-")
     try:
@@ -120,10 +137,24 @@ def _validate(module, folder, name, text):
                              % (name, (err or out).strip()), rc=rc)
         found = problems(out)
         if found:
-            module.fail_json(msg="wg_config: the new %s.conf would not work (%s); the current file is kept"
-                             % (name, "; ".join(found)))
+            _refuse(module, name, found)
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _render(module, params, private_key, placeholders):
+    """The config text; placeholders: peers without a known public key shown (check mode), else left out."""
+    name, key_file = params["name"], params["private_key_file"]
+    # Check mode before the keys role ran: no key yet, so the diff says where it will be.
+    note = "not made yet; the wirefleet.wireguard.wireguard_keys role makes it on the host (%s)" % key_file
+    try:
+        return render(params["host"], name, params["entry"], private_key, params["preshared_keys"],
+                      skip_unknown_peers=not placeholders, private_key_note=note)
+    except KeyError as exc:
+        why = "the entry is not an interface entry of the fleet: it has no %s" % exc
+    except (TypeError, ValueError) as exc:
+        why = str(exc)
+    module.fail_json(msg="wg_config: host %r, interface %r: %s; the current file is kept" % (params["host"], name, why))
 
 
 def main():
@@ -141,17 +172,17 @@ def main():
     )
     params = module.params
     name, folder, entry = params["name"], params["config_dir"], params["entry"]
+    if not is_interface(name):
+        module.fail_json(msg="wg_config: %r is not an interface name (%s)" % (name, INTERFACE_RULE))
     path = os.path.join(folder, name + ".conf")
-    key_file = params["private_key_file"] or os.path.join(folder, name + ".key")
-    private_key = read_text(key_file, strip=True) or None
+    params["private_key_file"] = params["private_key_file"] or os.path.join(folder, name + ".key")
+    private_key = read_text(params["private_key_file"], strip=True) or None
     if private_key is None and not module.check_mode:
-        module.fail_json(msg="wg_config: no private key in %s; run the wirefleet.wireguard.wireguard_keys role first" % key_file)
+        module.fail_json(msg="wg_config: no private key in %s; run the wirefleet.wireguard.wireguard_keys role first"
+                         % params["private_key_file"])
 
-    try:
-        text = render(params["host"], name, entry, private_key or "<made by the keys role>",
-                      params["preshared_keys"], skip_unknown_peers=True)
-    except (KeyError, TypeError, ValueError) as exc:
-        module.fail_json(msg="wg_config: %s is not an interface entry of the fleet: %s" % (name, exc))
+    # What a real run writes: peers whose public key is not known yet are left out (the live config must parse).
+    text = _render(module, params, private_key, placeholders=False)
     skipped = [peer["name"] for peer in entry.get("peers", []) if not peer.get("public_key")]
     written = len(entry.get("peers", [])) - len(skipped)
 
@@ -163,7 +194,12 @@ def main():
     if current is None:
         settings, peers_changed = ["created"], written > 0
 
-    if not module.check_mode:
+    if module.check_mode:
+        # --check tells a config that would be refused, whatever the missing key.
+        found = problems(text, require_private_key=False) if params["validate"] and content_changed else []
+        if found:
+            _refuse(module, name, found)
+    else:
         if content_changed:
             os.makedirs(folder, mode=0o700, exist_ok=True)
             if params["validate"]:
@@ -183,8 +219,10 @@ def main():
         "skipped_peers": skipped,
     }
     if module._diff and content_changed:
+        # --check --diff on a fleet never converged shows every peer, with placeholders for keys not made yet.
+        shown = _render(module, params, private_key, placeholders=True) if module.check_mode else text
         result["diff"] = {"before_header": path, "after_header": path,
-                          "before": mask(current or ""), "after": mask(text)}
+                          "before": mask(current or ""), "after": mask(shown)}
     module.exit_json(**result)
 
 
