@@ -12,6 +12,8 @@ short_description: Every wg-quick config of a fleet, keyed by "<host>/<interface
 description:
   - Renders the whole M(wirefleet.wireguard.fleet) result in plan mode, for M(wirefleet.wireguard.write_files).
   - Private keys are never included; unknown public keys become readable placeholders.
+  - Fails naming host, interface and field when a value is not what it must be (e.g. holds a line break),
+    so no value can add a line of its own to a config.
 options:
   _input:
     description: The result of M(wirefleet.wireguard.fleet).
@@ -40,15 +42,23 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgquick import render
 
 
+def _render(host, interface, entry):
+    try:
+        return render(host, interface, entry)
+    except ValueError as exc:
+        # A value that could end a line of the config (or is not what its field must be): never written.
+        raise AnsibleFilterError("config_files: host %r, interface %r: %s" % (host, interface, exc)) from exc
+
+
 def config_files(fleet, hosts=None):
     try:
         wanted = set(hosts) if hosts is not None else None
         return {
-            "%s/%s.conf" % (host, interface): render(host, interface, entry)
+            "%s/%s.conf" % (host, interface): _render(host, interface, entry)
             for host, data in fleet["hosts"].items() if wanted is None or host in wanted
             for interface, entry in data["interfaces"].items()
         }
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         raise AnsibleFilterError("config_files: input is not a fleet computed by wirefleet.wireguard.fleet: %s" % exc) from exc
 
 

@@ -14,6 +14,8 @@ description:
     C(/etc/wireguard/<interface>.conf).
   - Without O(private_key) the private key is left out with a comment (plan mode), because it is made on,
     and never leaves, its host.
+  - Fails naming the field when a value is not what it must be (e.g. holds a line break), so no value can
+    add a line of its own to the config.
 options:
   _input:
     description: One entry of C(fleet.hosts[host].interfaces).
@@ -63,8 +65,12 @@ from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgquick import
 def wg_quick_config(entry, host, interface, private_key=None, preshared_keys=None, skip_unknown_peers=False):
     try:
         return render(host, interface, entry, private_key, preshared_keys, skip_unknown_peers)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise AnsibleFilterError("wg_quick_config: %s/%s: malformed interface entry: %s" % (host, interface, exc)) from exc
+    except (KeyError, TypeError) as exc:
+        raise AnsibleFilterError("wg_quick_config: host %r, interface %r: malformed interface entry: %s"
+                                 % (host, interface, exc)) from exc
+    except ValueError as exc:
+        # A value that could end a line of the config (or is not what its field must be): never written.
+        raise AnsibleFilterError("wg_quick_config: host %r, interface %r: %s" % (host, interface, exc)) from exc
 
 
 class FilterModule:

@@ -40,12 +40,11 @@ _raw:
 """
 
 import os
-import re
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-PSK_ID = re.compile(r"^[A-Za-z0-9_.@=+-]+/[A-Za-z0-9_.@=+-]+$")
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import is_preshared_key_id
 
 
 class LookupModule(LookupBase):
@@ -54,7 +53,8 @@ class LookupModule(LookupBase):
         store = self.get_option("store")
         keys = {}
         for term in terms:
-            if not PSK_ID.match(str(term)):
+            # The id becomes a path below psk/: only <network>/<a>--<b> of plain names (no '..', no line break).
+            if not is_preshared_key_id(term):
                 raise AnsibleLookupError("preshared_keys: %r is not a preshared key id (<network>/<a>--<b>)" % (term,))
             path = os.path.join(store, "psk", "%s.psk" % term)
             try:

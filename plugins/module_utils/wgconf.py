@@ -22,7 +22,7 @@ CANONICAL = {
     "table": "Table", "fwmark": "FwMark", "preup": "PreUp", "postup": "PostUp", "predown": "PreDown",
     "postdown": "PostDown", "saveconfig": "SaveConfig",
 }
-_LINE = re.compile(r"^\s*([A-Za-z]+)\s*=\s*(.*?)\s*$")
+_LINE = re.compile(r"\s*([A-Za-z]+)\s*=\s*(.*?)\s*")
 
 
 def parse(text):
@@ -44,7 +44,7 @@ def parse(text):
             else:
                 section = None
             continue
-        match = _LINE.match(line)
+        match = _LINE.fullmatch(line)
         if match and section is not None:
             section.setdefault(match.group(1).lower(), []).append(match.group(2))
     return interface, peers
@@ -70,7 +70,7 @@ def mask(text):
     """The config text with private and preshared keys replaced, for diffs and logs."""
     lines = []
     for raw in (text or "").splitlines():
-        match = _LINE.match(raw.split("#", 1)[0])
+        match = _LINE.fullmatch(raw.split("#", 1)[0])
         if match and match.group(1).lower() in SECRET_KEYS:
             raw = "%s = <hidden>" % match.group(1)
         lines.append(raw)

@@ -20,6 +20,9 @@ description:
   - Files of devices or interfaces that are no longer in O(devices) are removed.
   - A device whose public key comes from the inventory (its private key is not in the store) gets its
     config without C(PrivateKey), to be completed on the device.
+  - Device, interface and network names and preshared key ids are checked before any store path is built
+    from them, and every value before it is written (no value can add a line to a config or QR code); a
+    failure names the device and interface, and nothing is written.
 requirements:
   - segno (on the controller, for O(qr))
 options:
@@ -100,7 +103,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import has_content, read_text, write_atomic
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import HAS_CRYPTOGRAPHY, public_key
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import HAS_CRYPTOGRAPHY, is_preshared_key_id, public_key
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import INTERFACE_RULE, NAME_RULE, is_interface, is_name
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgquick import render
 
 try:
@@ -125,6 +129,63 @@ def _qr_payload(text):
     return "\n".join(line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")) + "\n"
 
 
+def _fail(module, host, interface, why):
+    module.fail_json(msg="device_configs: device %r, interface %r: %s; nothing was written" % (host, interface, why))
+
+
+def _check_names(module, host, interface, data):
+    """The store paths and output files are built from these names: refuse any that could leave their folder."""
+    if not is_name(host):
+        _fail(module, host, interface, "the device name is not a host name (%s)" % NAME_RULE)
+    if not is_interface(interface):
+        _fail(module, host, interface, "not an interface name (%s)" % INTERFACE_RULE)
+    if not isinstance(data, dict):
+        _fail(module, host, interface, "the entry is not an interface entry of the fleet")
+    network = data.get("network", interface)
+    if not is_name(network):
+        _fail(module, host, interface, "network %r is not a network name (%s)" % (network, NAME_RULE))
+    peers = data.get("peers") or []
+    if not isinstance(peers, list) or not all(isinstance(peer, dict) for peer in peers):
+        _fail(module, host, interface, "peers is not a list of peer entries")
+    for number, peer in enumerate(peers, 1):
+        psk_id = peer.get("preshared_key_id")
+        if psk_id and not is_preshared_key_id(psk_id):
+            _fail(module, host, interface, "peer %d preshared_key_id %r is not <network>/<a>--<b>" % (number, psk_id))
+    return network
+
+
+def _keys(store, host, network, data):
+    """(private key or None, note for the config when it is None, {psk id: key}) from the store."""
+    relative = os.path.join("private", host, network + ".key")
+    private = read_text(os.path.join(store, relative), strip=True) or None
+    note = "not made yet; the keys role makes it in the controller store (%s)" % relative
+    if private and data.get("public_key") and HAS_CRYPTOGRAPHY and public_key(private) != data["public_key"]:
+        private = None  # the inventory gives another public key: the private key lives on the device
+    if not private and data.get("public_key"):
+        note = "the device's own key, not in the controller store (%s); add it here" % relative
+    psks = {}
+    for peer in data.get("peers") or []:
+        psk_id = peer.get("preshared_key_id")
+        if psk_id:
+            value = read_text(os.path.join(store, "psk", psk_id + ".psk"), strip=True)
+            if value:
+                psks[psk_id] = value
+    return private, note, psks
+
+
+def _config(module, store, host, interface, data):
+    """(config text, private key or None) of one device interface; fails naming device and interface."""
+    network = _check_names(module, host, interface, data)
+    private, note, psks = _keys(store, host, network, data)
+    try:
+        return render(host, interface, data, private, psks, private_key_note=note), private
+    except KeyError as exc:
+        why = "the entry is not an interface entry of the fleet: it has no %s" % exc
+    except (TypeError, ValueError) as exc:
+        why = str(exc)
+    return _fail(module, host, interface, why)
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -145,24 +206,7 @@ def main():
     for host in sorted(params["devices"]):
         entry = params["devices"][host] or {}
         for interface, data in sorted((entry.get("interfaces") or {}).items()):
-            network = data.get("network", interface)
-            private = read_text(os.path.join(store, "private", host, network + ".key"), strip=True) or None
-            if private and data.get("public_key") and HAS_CRYPTOGRAPHY and public_key(private) != data["public_key"]:
-                private = None  # the inventory gives another public key: the private key lives on the device
-            psks = {}
-            for peer in data.get("peers", []):
-                psk_id = peer.get("preshared_key_id")
-                if psk_id:
-                    value = read_text(os.path.join(store, "psk", psk_id + ".psk"), strip=True)
-                    if value:
-                        psks[psk_id] = value
-            try:
-                text = render(host, interface, data, private, psks)
-            except (KeyError, TypeError, ValueError) as exc:
-                module.fail_json(msg="device_configs: %s/%s is not an interface entry of the fleet: %s" % (host, interface, exc))
-            if not private:
-                text = text.replace("# PrivateKey: generated on %s and kept there (/etc/wireguard/%s.key)" % (host, interface),
-                                    "# PrivateKey: not in the controller store; add the device's own private key here")
+            text, private = _config(module, store, host, interface, data)
             base = os.path.join(host, interface)
             wanted[base + ".conf"] = text.encode("utf-8")
             item = {"host": host, "interface": interface, "config": os.path.join(dest, base + ".conf"),

@@ -69,15 +69,17 @@ public_keys_written:
 
 import base64
 import os
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import read_text, write_atomic
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import HAS_CRYPTOGRAPHY, new_private_key, public_key
-
-NAME = re.compile(r"^[A-Za-z0-9_.@=+-]+$")
-
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import (
+    HAS_CRYPTOGRAPHY,
+    new_private_key,
+    preshared_key_id_parts,
+    public_key,
+)
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import NAME_RULE, is_name
 
 def _read(path):
     # Key files in the store are plain base64 (ASCII); anything else counts as no key.
@@ -89,11 +91,20 @@ def _write(path, content, mode):
     write_atomic(path, content + "\n", mode)
 
 
-def _parts(module, value, what):
-    parts = value.split("/")
-    if len(parts) != 2 or not all(NAME.match(part) for part in parts):
-        module.fail_json(msg="store_keys: %r is not a valid %s" % (value, what))
-    return parts
+def _psk_parts(module, psk_id):
+    """(network, '<a>--<b>') of a preshared key id: the folder and file name below psk/."""
+    parts = preshared_key_id_parts(psk_id)
+    if parts is None:
+        module.fail_json(msg="store_keys: %r is not a valid preshared key id (<network>/<a>--<b>, %s)" % (psk_id, NAME_RULE))
+    return parts[0], "%s--%s" % parts[1:]
+
+
+def _device_parts(module, device):
+    """(host, network) of '<host>/<network>': the folder and file name below private/ and public/."""
+    host, slash, network = device.partition("/")
+    if not (slash and is_name(host) and is_name(network)):
+        module.fail_json(msg="store_keys: %r is not a valid device (<host>/<network>, %s)" % (device, NAME_RULE))
+    return host, network
 
 
 def main():
@@ -108,7 +119,7 @@ def main():
     store = module.params["store"]
     created_psk, created_devices, public_written = [], [], []
     for psk_id in sorted(set(module.params["preshared_key_ids"])):
-        network, pair = _parts(module, psk_id, "preshared key id (<network>/<a>--<b>)")
+        network, pair = _psk_parts(module, psk_id)
         path = os.path.join(store, "psk", network, pair + ".psk")
         if _read(path):
             continue
@@ -119,7 +130,7 @@ def main():
     if module.params["devices"] and not HAS_CRYPTOGRAPHY:
         module.fail_json(msg="store_keys: the controller's Python lacks the cryptography library (needed for device keys)")
     for device in sorted(set(module.params["devices"])):
-        host, network = _parts(module, device, "device (<host>/<network>)")
+        host, network = _device_parts(module, device)
         private_path = os.path.join(store, "private", host, network + ".key")
         public_path = os.path.join(store, "public", host, network + ".pub")
         private = _read(private_path)
