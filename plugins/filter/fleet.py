@@ -16,6 +16,9 @@ description:
   - Call it once per run (on the controller) and hand each host its part; it costs time linear
     in the number of peer entries, not per host.
   - Every problem is reported at once, each naming the host (or network) and the variable.
+  - C(wireguard_networks) is read from the member hosts (all must see the same value), so plan mode on
+    localhost and a converge of the fleet compute from the same networks; O(_input) is used when no member
+    host sees one.
 options:
   _input:
     description: The C(wireguard_networks) mapping.
@@ -60,33 +63,114 @@ _value:
     leases:
       description: Tunnel addresses to record in the store, so no host is ever renumbered.
       type: dict
+    warnings:
+      description: Things that are valid but probably not meant (a network without members, a host that sets
+        wirefleet variables but joins nothing), each naming the host or network.
+      type: list
+      elements: str
+    provisional:
+      description: "{host: [network]}: addresses handed out by this computation, without a lease from an earlier
+        run or an address in the inventory; a converge records them as leases."
+      type: dict
 """
 
-from ansible.errors import AnsibleFilterError
+from ansible.errors import AnsibleError, AnsibleFilterError
 
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import TopologyErrors
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import (
+    TopologyError,
+    TopologyErrors,
+    host as host_where,
+)
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import HAS_NETADDR, HOST_VARIABLES, ROLE_GROUPS
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.topology import build_fleet
 
+# Groups Ansible makes itself: never a role and never a misspelt one.
+_IMPLICIT_GROUPS = ("all", "ungrouped")
+
+
+def _plain(value):
+    """A deep copy in plain dicts and lists, so every template inside is rendered here, where errors name the variable."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _wirefleet_variables(name, variables, problems):
+    """Every wireguard_* variable of one host, rendered; an undefined or broken template is a problem naming both."""
+    found = {}
+    for key in variables:
+        if not isinstance(key, str) or not key.startswith("wireguard_"):
+            continue
+        try:
+            found[key] = _plain(variables[key])
+        except AnsibleError as exc:
+            problems.append(TopologyError(host_where(name), key, "cannot be rendered: %s" % str(exc).splitlines()[0]))
+    return found
+
+
+def _groups_by_host(groups):
+    by_host = {}
+    for group, members in groups.items():
+        if group in _IMPLICIT_GROUPS:
+            continue
+        for name in members or ():
+            by_host.setdefault(name, []).append(group)
+    return by_host
+
 
 def inventory_model(networks, hostvars, groups):
-    """Copy out of the inventory just what the engine reads: O(hosts x model variables)."""
-    relevant = set(ROLE_GROUPS)
-    relevant.update(spec.get("group") for spec in (networks or {}).values() if isinstance(spec, dict) and spec.get("group"))
-    host_groups = {}
-    for group in relevant:
-        for name in groups.get(group, ()):
-            host_groups.setdefault(name, []).append(group)
+    """Copy out of the inventory what the engine reads: every host's groups and wireguard_* variables.
+
+    Returns (networks, hosts). wireguard_networks is read from the member hosts themselves, so a play on
+    localhost (render.yml) and a play on the fleet (site.yml) compute from the same value.
+    """
+    problems = []
+    host_groups = _groups_by_host(groups)
     hosts = {}
     for name in groups.get("all", ()):
-        variables = hostvars[name]
-        if name not in host_groups and "wireguard_roles" not in variables:
+        variables = _wirefleet_variables(name, hostvars[name], problems)
+        in_role = any(group in ROLE_GROUPS for group in host_groups.get(name, ()))
+        if not in_role and not any(key in HOST_VARIABLES or _looks_like_host_variable(key) for key in variables):
             continue
-        hosts[name] = {
-            "groups": host_groups.get(name, []),
-            "vars": {key: variables[key] for key in HOST_VARIABLES if key in variables},
-        }
-    return hosts
+        hosts[name] = {"groups": sorted(host_groups.get(name, [])), "vars": variables}
+    if problems:
+        raise TopologyErrors(problems)
+    return _shared_networks(networks, hosts), hosts
+
+
+def _looks_like_host_variable(key):
+    """Role variables (wireguard_<role>_*) and globals set for every host do not make a host a candidate member."""
+    return key not in _GLOBALS and not key.startswith(_ROLE_PREFIXES)
+
+
+_GLOBALS = ("wireguard_networks", "wireguard_store_dir", "wireguard_render_dir", "wireguard_fleet")
+_ROLE_PREFIXES = tuple("wireguard_%s_" % role for role in ("install", "keys", "sysctl", "firewall", "interface", "devices"))
+
+
+def _shared_networks(networks, hosts):
+    """The one wireguard_networks every member sees; members that see another value (or none) are errors."""
+    members = {name: info["vars"].get("wireguard_networks") for name, info in sorted(hosts.items())
+               if any(group in ROLE_GROUPS for group in info["groups"]) or "wireguard_roles" in info["vars"]}
+    seen = [(name, value) for name, value in members.items() if value is not None]
+    if not seen:
+        return networks
+    first_host, value = seen[0]
+    problems = []
+    for name, other in members.items():
+        if other is None:
+            problems.append(TopologyError(host_where(name), "wireguard_networks",
+                                          "is not defined for this host but is for '%s': define it once for all hosts "
+                                          "(group_vars/all), so every host and the controller see the same networks"
+                                          % first_host))
+        elif other != value:
+            problems.append(TopologyError(host_where(name), "wireguard_networks",
+                                          "differs from the value host '%s' sees: define it once for all hosts "
+                                          "(group_vars/all)" % first_host))
+    if problems:
+        raise TopologyErrors(problems)
+    return value
 
 
 def fleet(networks, hostvars, groups, store=None):
@@ -94,8 +178,8 @@ def fleet(networks, hostvars, groups, store=None):
         raise AnsibleFilterError("fleet: the Python library netaddr is required on the controller (pip install netaddr)")
     store = store or {}
     try:
-        return build_fleet(networks, inventory_model(networks, hostvars, groups),
-                           store.get("public_keys"), store.get("leases"))
+        shared, hosts = inventory_model(networks, hostvars, groups)
+        return build_fleet(shared, hosts, store.get("public_keys"), store.get("leases"))
     except TopologyErrors as exc:
         raise AnsibleFilterError("fleet: %s" % exc) from exc
 

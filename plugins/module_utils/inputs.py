@@ -250,9 +250,9 @@ class Collector:
 
 def describe(value):
     """A value as users wrote it, with its type when that is the problem: 'a list [1, 2]'."""
-    kinds = {dict: "a mapping", list: "a list", tuple: "a list", bool: "a boolean", int: "a number",
-             float: "a number", type(None): "nothing (null)"}
-    kind = kinds.get(type(value))
+    kinds = ((bool, "a boolean"), (dict, "a mapping"), ((list, tuple), "a list"), ((int, float), "a number"),
+             (type(None), "nothing (null)"))
+    kind = next((name for types, name in kinds if isinstance(value, types)), None)
     text = repr(value)
     if len(text) > 80:
         text = text[:77] + "..."

@@ -225,12 +225,10 @@ def _joins_nothing(hostname, groups, hostvars, networks):
     sets_model = sorted(name for name in hostvars if name in HOST_VARIABLES)
     roles = sorted(group for group in groups if group in ROLE_GROUPS)
     if roles:
-        outside = ["'%s' (group '%s')" % (name, net.group) for name, net in sorted(networks.items())
-                   if net.group is not None and net.group not in groups]
+        outside = ["network '%s' takes only members of group '%s'" % (name, net.group)
+                   for name, net in sorted(networks.items()) if net.group is not None and net.group not in groups]
         if outside:
-            return ["host '%s' is in %s but joins no network: %s take%s only members of %s"
-                    % (hostname, ", ".join(roles), "network" if len(outside) == 1 else "networks",
-                       "s" if len(outside) == 1 else "", ", ".join(outside))]
+            return ["host '%s' is in %s but joins no network: %s" % (hostname, ", ".join(roles), "; ".join(outside))]
         return []
     if sets_model:
         return ["host '%s' sets wirefleet variables (%s) but joins no network: add it to a role group (%s) or set "
