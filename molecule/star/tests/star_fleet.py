@@ -76,9 +76,12 @@ def _ansible(tmp_path, program, args):
     return report
 
 
-def run_playbook(tmp_path, playbook, extra_inventory=None, limit=None, check=True):
-    """A playbook over molecule's inventory (plus an extra inventory file); with check, it must succeed."""
+def run_playbook(tmp_path, playbook, extra_inventory=None, limit=None, check=True, extra_vars=None):
+    """A playbook over molecule's inventory (plus an extra inventory file or extra vars); with check, it must succeed."""
     args = []
+    if extra_vars:
+        (tmp_path / "extra-vars.json").write_text(json.dumps(extra_vars))
+        args += ["-e", "@%s" % (tmp_path / "extra-vars.json")]
     if extra_inventory:
         (tmp_path / "extra.yml").write_text(extra_inventory)
         args += ["-i", str(tmp_path / "extra.yml")]
@@ -90,10 +93,10 @@ def run_playbook(tmp_path, playbook, extra_inventory=None, limit=None, check=Tru
     return report
 
 
-def run_site(tmp_path, extra_inventory=None, check=True):
+def run_site(tmp_path, extra_inventory=None, check=True, extra_vars=None):
     """site.yml (through the scenario's converge.yml); returns the json report (with rc and seconds)."""
     return run_playbook(tmp_path, os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"),
-                        extra_inventory, check=check)
+                        extra_inventory, check=check, extra_vars=extra_vars)
 
 
 def run_module(tmp_path, host, module, args):

@@ -16,6 +16,7 @@ from star_fleet import (HUB, HUB_TUNNEL, HUB_UPLINK, IF, INTERNET, changed_on_ho
                         is_running, nat_probe, run_module, run_playbook, run_site, summary, task_results)
 
 CONF = "/etc/wireguard/%s.conf" % IF
+PWNED = "/tmp/wirefleet-pwned"
 DOWN = "wf-star-pi"
 MASQUERADE = re.compile(r'oifname "eth0" ip saddr 198\.18\.41\.0/24 .*masquerade .*# handle (\d+)')
 REPAIR = "Load the table again when something removed or changed its rules"  # wireguard_firewall
@@ -64,6 +65,62 @@ def test_broken_config_never_replaces_working_one(tmp_path, hub, desktop, laptop
     desktop.run_expect([0], "ping -c 2 -W 2 %s", wv.tunnel_address(laptop, IF))
     pi.run_expect([0], "ping -c 2 -W 2 %s", HUB_TUNNEL)
     wv.wait_for_handshakes(hub, IF, 3)
+
+
+def test_hostile_values_never_reach_a_config_on_the_host(tmp_path, hub):
+    """wg_config on the hub, given values carrying a line of their own (a hook runs as root): refused, the
+    file kept byte for byte, the hook never run. The engine refuses such values earlier (next test); this
+    is the layer on the host, whatever a value's origin."""
+    before = hub.file(CONF).content
+    entry, psks = entry_from_config(before.decode())
+    args = {"name": IF, "host": HUB, "entry": entry, "preshared_keys": psks}
+    hook = "\nPostUp = touch %s\n" % PWNED
+    hostile = {
+        "peer name": dict(args, entry=dict(entry, peers=[dict(entry["peers"][0], name="pc" + hook)] + entry["peers"][1:])),
+        "host name": dict(args, host=HUB + hook),
+        "network name": dict(args, entry=dict(entry, network="wg0'" + hook + "[Interface]" + hook)),
+        "endpoint": dict(args, entry=dict(entry, peers=[dict(entry["peers"][0], endpoint="198.18.40.1:1" + hook)]
+                                          + entry["peers"][1:])),
+    }
+    for what, hostile_args in hostile.items():
+        result = run_module(tmp_path, HUB, "wirefleet.wireguard.wg_config", hostile_args)
+        assert result.get("failed") and "the current file is kept" in result.get("msg", ""), (what, result)
+        assert hub.file(CONF).content == before, "%s: %s was replaced" % (what, CONF)
+        print("wg_config with a hostile %s: %s" % (what, result["msg"]))
+    hub.run_expect([0], "systemctl restart wg-quick@%s", IF)  # would run any hook the file carried
+    assert not hub.file(PWNED).exists
+    wv.wait_for_handshakes(hub, IF, 3)
+
+
+# (extra inventory, extra vars, what the error must name): each value would put a line of its own into configs
+HOSTILE_INPUTS = {
+    "network name": (None, {"wireguard_networks": {
+        "wg0'\n[Interface]\nPostUp = touch %s\n#" % PWNED: {"ipv4": "198.18.41.0/24", "port": 51820, "interface": IF}}},
+        "variable 'wireguard_networks'"),
+    "dns entry": ("all:\n  hosts:\n    wf-star-laptop:\n      wireguard_dns: [\"198.18.41.1\\nPostUp = touch x\"]\n",
+                  None, "host 'wf-star-laptop', variable 'wireguard_dns'"),
+    "endpoint": ("all:\n  hosts:\n    wf-star-hub:\n      wireguard_endpoint: \"198.18.40.10:51820\\rPostUp = x\"\n",
+                 None, "host 'wf-star-hub', variable 'wireguard_endpoint'"),
+}
+
+
+def test_hostile_inventory_is_refused_before_any_host_is_contacted(tmp_path, hub, desktop, laptop, pi):
+    """A hostile value in the inventory (from a cloud tag, a CMDB): site.yml fails in the controller-side
+    validation naming host/network and variable; no host is contacted and no file is written."""
+    hosts = {"wf-star-hub": hub, "wf-star-desktop": desktop, "wf-star-laptop": laptop, "wf-star-pi": pi}
+    before = {name: host.file(CONF).content for name, host in hosts.items()}
+    for what, (inventory, extra_vars, named) in HOSTILE_INPUTS.items():
+        report = run_site(tmp_path, extra_inventory=inventory, check=False, extra_vars=extra_vars)
+        assert report["rc"] != 0, (what, report["output"])
+        assert named in report["output"], (what, report["output"])
+        assert "UNREACHABLE" not in report["output"], (what, report["output"])
+        # the validation is the only task that ran; nothing reached a host
+        ran = {task["task"]["name"] for play in report["plays"] for task in play["tasks"]}
+        assert not any("Gather facts" in name or "wg-quick" in name for name in ran), (what, sorted(ran))
+        for name, host in hosts.items():
+            assert host.file(CONF).content == before[name], (what, name)
+            assert not host.file(PWNED).exists, (what, name)
+        print("hostile %s refused in %.0f s: %s" % (what, report["seconds"], named))
 
 
 # ---------------------------------------------------------------- a host down during a converge, and drift
