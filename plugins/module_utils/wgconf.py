@@ -135,7 +135,6 @@ def _line_problems(text):
     for number, line in enumerate((text or "").split("\n"), 1):
         if control_characters(line):
             found.append("has the control character(s) %s in line %d" % (", ".join(control_characters(line)), number))
-            continue
         content = line.split("#", 1)[0].strip()
         if not content:
             continue

@@ -121,7 +121,7 @@ def _interface_lines(host, interface, entry, private_key, private_key_note):
         lines.append("MTU = %d" % mtu)
     if dns:
         lines.append("DNS = %s" % ", ".join(dns))
-    if private_key:
+    if private_key is not None:
         lines.append("PrivateKey = %s" % _checked("private key", private_key, is_key, "a WireGuard key", secret=True))
     else:
         note = HOST_KEY_NOTE.format(host=host, interface=interface) if private_key_note is None else private_key_note
@@ -139,14 +139,14 @@ def _peer_lines(where, peer, preshared_keys):
     key = unknown_key(name) if key is None else _checked(where + " public_key", key, is_key, "a WireGuard key")
     lines = ["", "[Peer]", "# %s (%s)" % (name, role), "PublicKey = %s" % key]
     psk_id = peer.get("preshared_key_id")
-    if psk_id:
+    if psk_id is not None:
         _checked(where + " preshared_key_id", psk_id, is_preshared_key_id, "a preshared key id (<network>/<a>--<b>)")
-        if preshared_keys.get(psk_id):
+        if psk_id in preshared_keys:
             psk = _checked(where + " preshared key", preshared_keys[psk_id], is_key, "a WireGuard key", secret=True)
             lines.append("PresharedKey = %s" % psk)
         else:
             lines.append("# PresharedKey: %s, kept in the controller store" % psk_id)
-    if peer.get("endpoint"):
+    if peer.get("endpoint") is not None:
         lines.append("Endpoint = %s" % _checked(where + " endpoint", peer["endpoint"], is_endpoint,
                                                 "host:port or [IPv6]:port"))
     allowed = _items(where + " allowed_ips", peer["allowed_ips"], _is_cidr, "an address or CIDR")
@@ -161,9 +161,9 @@ def render(host, interface, entry, private_key=None, preshared_keys=None, skip_u
            private_key_note=None):
     """Return the wg-quick config text; ValueError naming the field when a value is not what it must be.
 
-    private_key None leaves a comment instead, "# PrivateKey: <private_key_note>" (default: made on the
+    private_key None leaves a comment instead (anything else must be a key), "# PrivateKey: <private_key_note>" (default: made on the
     host and kept there; plan mode: keys never leave their host).
-    preshared_keys maps preshared_key_id -> key; a missing one is left out with a comment.
+    preshared_keys maps preshared_key_id -> key; a missing id is left out with a comment.
     skip_unknown_peers drops peers whose public key is not known yet (live configs must parse).
     """
     if not isinstance(entry, dict):
