@@ -201,6 +201,15 @@ def sets_host_variables(variables):
     return any(name in HOST_VARIABLES or _is_unknown(name) for name in variables)
 
 
+def is_wirefleet_name(name):
+    """Whether check_host_variables needs to see this variable: known, or looks like a misspelt one.
+
+    Callers that copy a host's variables out of hostvars use this, so prefix typos (wirgeuard_port)
+    reach the check too.
+    """
+    return isinstance(name, str) and (name in KNOWN_VARIABLES or _is_unknown(name))
+
+
 def unknown_variable_message(name):
     """Why a variable is unknown: the wirefleet way for other roles' names, else a did-you-mean."""
     if name in OTHER_ROLES_VARIABLES:

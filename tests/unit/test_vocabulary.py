@@ -30,6 +30,7 @@ from ansible_collections.wirefleet.wireguard.plugins.module_utils.vocabulary imp
     OTHER_ROLES_VARIABLES,
     check_host_variables,
     check_role_groups,
+    is_wirefleet_name,
     sets_host_variables,
 )
 
@@ -179,6 +180,12 @@ def test_globals_facts_and_role_variables_are_allowed(name):
 ])
 def test_internal_and_foreign_names_are_never_errors(name):
     assert not host_errors({name: "x"})
+
+
+def test_is_wirefleet_name():
+    assert all(is_wirefleet_name(name) for name in KNOWN_VARIABLES)
+    assert is_wirefleet_name("wireguard_adress") and is_wirefleet_name("wirgeuard_port")
+    assert not any(is_wirefleet_name(name) for name in ("ansible_host", "__wireguard_x", "_wireguard_x", 5, None))
 
 
 def test_non_string_variable_names_are_left_alone():
@@ -334,6 +341,7 @@ def test_every_single_typo_of_a_known_name_is_reported(edit):
         return
     error = only_error({edited: "x"})
     assert error.variable == edited
+    assert is_wirefleet_name(edited), "a caller filtering hostvars with is_wirefleet_name would drop it"
     if edited in OTHER_ROLES_VARIABLES:
         assert error.message == OTHER_ROLES_VARIABLES[edited]
     else:
