@@ -22,7 +22,11 @@ for inventory in inventories/*/; do
     wg-quick strip "$config" > /dev/null || { echo "render_check: wg-quick strip rejects $config" >&2; exit 1; }
     checked=$((checked + 1))
   done
-  [ ! -e "$inventory/wirefleet-store" ] || { echo "render_check: plan mode wrote into $inventory/wirefleet-store" >&2; exit 1; }
+  for store in "${inventory%/}/.wirefleet-store" "${inventory%/}/wirefleet-store"; do  # default and old store
+    [ ! -e "$store" ] || { echo "render_check: plan mode wrote into $store" >&2; exit 1; }
+  done
+  grep -q "controller store: $root/${inventory%/}/.wirefleet-store" "$out/$name.log" \
+    || { echo "render_check: render.yml did not print the controller store of $inventory" >&2; exit 1; }
   echo "render_check: $name: $(wc -l <<<"$configs") configs accepted by wg-quick strip"
 done
 echo "render_check: $checked passed, 0 failed"
