@@ -10,9 +10,10 @@ author: wirefleet contributors (@wirefleet)
 version_added: 0.1.0
 short_description: The closing summary of a run, one line per host and device, then warnings and hints
 description:
-  - Turns the fleet and the reports the roles left on each host (C(wireguard_interface_report),
+  - "Turns the fleet and the reports the roles left on each host (C(wireguard_interface_report),
     C(wireguard_firewall_report), C(wireguard_sysctl_report)) into the lines C(playbooks/site.yml) prints
-    at its end, I(<host>: changed|unchanged - <what happened>).
+    at its end, one per host - changed or unchanged, and what
+    happened to its interfaces, firewall and sysctl."
   - Then come the unmanaged devices (where their configs are), the topology's warnings, the hosts whose
     tunnel address is provisional (plan and check mode only) and the steps Ansible cannot take
     (M(wirefleet.wireguard.hints)).
