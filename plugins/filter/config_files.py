@@ -59,7 +59,8 @@ def config_files(fleet, hosts=None):
             for interface, entry in data["interfaces"].items()
         }
     except (KeyError, TypeError, AttributeError) as exc:
-        raise AnsibleFilterError("config_files: input is not a fleet computed by wirefleet.wireguard.fleet: %s" % exc) from exc
+        raise AnsibleFilterError("config_files: input is not a fleet computed by wirefleet.wireguard.fleet: %s"
+                                 % exc) from exc
 
 
 class FilterModule:

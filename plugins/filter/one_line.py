@@ -32,7 +32,9 @@ options:
 EXAMPLES = r"""
 - name: A sysctl line
   ansible.builtin.copy:
-    content: "{{ key | wirefleet.wireguard.one_line('sysctl key', forbid='= ') }} = {{ value | wirefleet.wireguard.one_line('sysctl value') }}\n"
+    content: >-
+      {{ key | wirefleet.wireguard.one_line('sysctl key', forbid='= ') }} =
+      {{ value | wirefleet.wireguard.one_line('sysctl value') }}
     dest: /etc/sysctl.d/90-example.conf
     mode: "0644"
 """

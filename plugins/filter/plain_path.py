@@ -28,7 +28,9 @@ options:
 EXAMPLES = r"""
 - name: A unit that loads a file from a configurable directory
   ansible.builtin.copy:
-    content: "ExecStart=/usr/sbin/nft -f {{ wireguard_firewall_dir | wirefleet.wireguard.plain_path('wireguard_firewall_dir') }}/firewall.nft\n"
+    content: >-
+      ExecStart=/usr/sbin/nft -f
+      {{- ' ' ~ wireguard_firewall_dir | wirefleet.wireguard.plain_path('wireguard_firewall_dir') }}/firewall.nft
     dest: /etc/systemd/system/example.service
     mode: "0644"
 """

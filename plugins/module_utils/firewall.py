@@ -32,7 +32,8 @@ HEADER = "Managed by wirefleet.wireguard (firewall role); local edits are overwr
 class Rule:
     """One abstract rule: matches plus a verdict; rendered by both backends."""
 
-    __slots__ = ("chain", "iif", "oif", "not_iif", "family", "saddr", "daddr", "proto", "dport", "ct", "verdict", "comment")
+    __slots__ = ("chain", "iif", "oif", "not_iif", "family", "saddr", "daddr", "proto", "dport", "ct", "verdict",
+                 "comment")
 
     def __init__(self, chain, verdict, comment, iif=None, oif=None, not_iif=None, family=None, saddr=None,
                  daddr=None, proto=None, dport=None, ct=None):
@@ -214,11 +215,14 @@ def _forward_rules(system, strict):
             rules.append(Rule("forward", "accept", "%s: between peers" % iface, iif=iface, oif=iface))
         for family, group in sorted(_by_family(forward.get("lans")).items()):
             for lan in group:
-                rules.append(Rule("forward", "accept", "%s: to LAN %s" % (iface, lan), iif=iface, family=family, daddr=lan))
-                rules.append(Rule("forward", "accept", "%s: from LAN %s" % (iface, lan), oif=iface, family=family, saddr=lan))
+                rules.append(Rule("forward", "accept", "%s: to LAN %s" % (iface, lan), iif=iface, family=family,
+                                  daddr=lan))
+                rules.append(Rule("forward", "accept", "%s: from LAN %s" % (iface, lan), oif=iface, family=family,
+                                  saddr=lan))
         if forward.get("to_uplink"):
             rules.append(Rule("forward", "accept", "%s: exit gateway" % iface, iif=iface))
-            rules.append(Rule("forward", "accept", "%s: exit gateway, replies" % iface, oif=iface, ct="established,related"))
+            rules.append(Rule("forward", "accept", "%s: exit gateway, replies" % iface, oif=iface,
+                              ct="established,related"))
         if strict:
             rules.append(Rule("forward", "accept", "%s: replies" % iface, iif=iface, ct="established,related"))
             rules.append(Rule("forward", "drop", "%s: not routed by the topology" % iface, iif=iface))
@@ -328,7 +332,8 @@ def render_iptables(rules, family):
         parts += ["-j", target]
         tables["nat" if rule.chain == "postrouting" else "filter"].append(" ".join(parts))
     lines = ["# " + HEADER,
-             "# Loaded with %s-restore --noflush: only wirefleet's own chains are (re)filled." % ("ip6tables" if family == 6 else "iptables")]
+             "# Loaded with %s-restore --noflush: only wirefleet's own chains are (re)filled."
+             % ("ip6tables" if family == 6 else "iptables")]
     for table in ("filter", "nat"):
         lines.append("*%s" % table)
         lines.extend(":%s - [0:0]" % chain for chain in IPT_CHAINS[table])

@@ -109,7 +109,8 @@ _PEER_KEYS = {"publickey", "presharedkey", "allowedips", "endpoint", "persistent
 SECTIONS = ("[Interface]", "[Peer]")
 # Settings wgquick.render never writes: hooks wg-quick runs as root, and settings that change routing or
 # overwrite the file. A config carrying one was not written by wirefleet, or carries an injected line.
-NEVER_WRITTEN = {key: CANONICAL[key] for key in ("preup", "postup", "predown", "postdown", "saveconfig", "table", "fwmark")}
+NEVER_WRITTEN = {key: CANONICAL[key]
+                 for key in ("preup", "postup", "predown", "postdown", "saveconfig", "table", "fwmark")}
 _SETTING = re.compile(r"[A-Za-z]+\s*=.*")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -144,7 +145,8 @@ def _line_problems(text):
                 hooks.append(NEVER_WRITTEN[key])
         elif content.startswith("["):
             if content not in SECTIONS:
-                found.append("has the section %r (line %d), which is neither [Interface] nor [Peer]" % (content, number))
+                found.append("has the section %r (line %d), which is neither [Interface] nor [Peer]"
+                             % (content, number))
             interfaces += content == "[Interface]"
             section = content
         elif not _SETTING.fullmatch(content):

@@ -24,7 +24,8 @@ from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import (
     is_safe_text,
 )
 
-HEADER = "# {host}: {interface} in network '{network}' as {role}. Written by wirefleet.wireguard; local edits are overwritten."
+HEADER = ("# {host}: {interface} in network '{network}' as {role}. "
+          "Written by wirefleet.wireguard; local edits are overwritten.")
 # Where a host's own private key lives when it is left out (plan mode): made on the host, never copied.
 HOST_KEY_NOTE = "generated on {host} and kept there (/etc/wireguard/{interface}.key)"
 PORT_RANGE = (1, 65535)
@@ -161,8 +162,8 @@ def render(host, interface, entry, private_key=None, preshared_keys=None, skip_u
            private_key_note=None):
     """Return the wg-quick config text; ValueError naming the field when a value is not what it must be.
 
-    private_key None leaves a comment instead (anything else must be a key), "# PrivateKey: <private_key_note>" (default: made on the
-    host and kept there; plan mode: keys never leave their host).
+    private_key None leaves a comment instead (anything else must be a key): "# PrivateKey: <private_key_note>"
+    (default: made on the host and kept there; plan mode: keys never leave their host).
     preshared_keys maps preshared_key_id -> key; a missing id is left out with a comment.
     skip_unknown_peers drops peers whose public key is not known yet (live configs must parse).
     """

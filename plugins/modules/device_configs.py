@@ -103,8 +103,17 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import has_content, read_text, write_atomic
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import HAS_CRYPTOGRAPHY, is_preshared_key_id, public_key
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import INTERFACE_RULE, NAME_RULE, is_interface, is_name
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import (
+    HAS_CRYPTOGRAPHY,
+    is_preshared_key_id,
+    public_key,
+)
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import (
+    INTERFACE_RULE,
+    NAME_RULE,
+    is_interface,
+    is_name,
+)
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgquick import render
 
 try:
@@ -200,7 +209,8 @@ def main():
     params = module.params
     dest, store = params["dest"], params["store"]
     if params["qr"] and not HAS_SEGNO:
-        module.fail_json(msg="device_configs: segno is missing in the controller's Python (pip install segno), or set qr: false")
+        module.fail_json(msg="device_configs: segno is missing in the controller's Python (pip install segno), "
+                             "or set qr: false")
     wanted = {}
     report = []
     for host in sorted(params["devices"]):

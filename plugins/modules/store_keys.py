@@ -95,7 +95,8 @@ def _psk_parts(module, psk_id):
     """(network, '<a>--<b>') of a preshared key id: the folder and file name below psk/."""
     parts = preshared_key_id_parts(psk_id)
     if parts is None:
-        module.fail_json(msg="store_keys: %r is not a valid preshared key id (<network>/<a>--<b>, %s)" % (psk_id, NAME_RULE))
+        module.fail_json(msg="store_keys: %r is not a valid preshared key id (<network>/<a>--<b>, %s)"
+                             % (psk_id, NAME_RULE))
     return parts[0], "%s--%s" % parts[1:]
 
 

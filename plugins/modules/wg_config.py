@@ -154,7 +154,8 @@ def _render(module, params, private_key, placeholders):
         why = "the entry is not an interface entry of the fleet: it has no %s" % exc
     except (TypeError, ValueError) as exc:
         why = str(exc)
-    module.fail_json(msg="wg_config: host %r, interface %r: %s; the current file is kept" % (params["host"], name, why))
+    return module.fail_json(msg="wg_config: host %r, interface %r: %s; the current file is kept"
+                            % (params["host"], name, why))
 
 
 def main():
@@ -190,7 +191,9 @@ def main():
     stat = os.stat(path) if os.path.exists(path) else None
     content_changed = current != text
     attrs_changed = stat is not None and (stat.st_mode & 0o7777 != 0o600 or stat.st_uid != 0 or stat.st_gid != 0)
-    settings, peers_changed, reasons = changes(current, text) if (current is not None and content_changed) else ([], False, [])
+    settings, peers_changed, reasons = ([], False, [])
+    if current is not None and content_changed:
+        settings, peers_changed, reasons = changes(current, text)
     if current is None:
         settings, peers_changed = ["created"], written > 0
 

@@ -95,7 +95,8 @@ def test_a_hook_in_the_raw_text_is_refused_although_strip_drops_it(run, tmp_path
     monkeypatch.setattr(wg_config, "render", with_hook)
     result = run()
     assert result["failed"]
-    assert result["msg"] == "wg_config: the new home0.conf carries PostUp, which wirefleet never writes; the current file is kept"
+    assert result["msg"] == ("wg_config: the new home0.conf carries PostUp, which wirefleet never writes; "
+                             "the current file is kept")
     assert (tmp_path / "home0.conf").read_bytes() == before
 
 
