@@ -81,8 +81,9 @@ from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import 
     TopologyErrors,
     host as host_where,
 )
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import HAS_NETADDR, HOST_VARIABLES, ROLE_GROUPS
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import HAS_NETADDR, ROLE_GROUPS
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.topology import build_fleet
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.vocabulary import is_wirefleet_name, sets_host_variables
 
 # Groups Ansible makes itself: never a role and never a misspelt one.
 _IMPLICIT_GROUPS = ("all", "ungrouped")
@@ -98,10 +99,18 @@ def _plain(value):
 
 
 def _wirefleet_variables(name, variables, problems):
-    """Every wireguard_* variable of one host, rendered; an undefined or broken template is a problem naming both."""
+    """Every wireguard_* variable of one host, rendered; an undefined or broken template is a problem naming both.
+
+    Names that only look like ours (wireguad_port: a typo of the prefix) come along unrendered, so the
+    vocabulary check can name them.
+    """
     found = {}
     for key in variables:
-        if not isinstance(key, str) or not key.startswith("wireguard_"):
+        if not isinstance(key, str) or key.startswith("__"):
+            continue
+        if not key.startswith("wireguard_"):
+            if is_wirefleet_name(key):
+                found[key] = None
             continue
         try:
             found[key] = _plain(variables[key])
@@ -132,21 +141,12 @@ def inventory_model(networks, hostvars, groups):
     for name in groups.get("all", ()):
         variables = _wirefleet_variables(name, hostvars[name], problems)
         in_role = any(group in ROLE_GROUPS for group in host_groups.get(name, ()))
-        if not in_role and not any(key in HOST_VARIABLES or _looks_like_host_variable(key) for key in variables):
+        if not in_role and "wireguard_roles" not in variables and not sets_host_variables(variables):
             continue
         hosts[name] = {"groups": sorted(host_groups.get(name, [])), "vars": variables}
     if problems:
         raise TopologyErrors(problems)
     return _shared_networks(networks, hosts), hosts
-
-
-def _looks_like_host_variable(key):
-    """Role variables (wireguard_<role>_*) and globals set for every host do not make a host a candidate member."""
-    return key not in _GLOBALS and not key.startswith(_ROLE_PREFIXES)
-
-
-_GLOBALS = ("wireguard_networks", "wireguard_store_dir", "wireguard_render_dir", "wireguard_fleet")
-_ROLE_PREFIXES = tuple("wireguard_%s_" % role for role in ("install", "keys", "sysctl", "firewall", "interface", "devices"))
 
 
 def _shared_networks(networks, hosts):

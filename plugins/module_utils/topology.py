@@ -16,7 +16,6 @@ Roles of a host in a network:
 
 from __future__ import annotations
 
-import difflib
 
 try:
     from netaddr import IPAddress, IPNetwork
@@ -25,9 +24,15 @@ except ImportError:  # the filters report it: see HAS_NETADDR in inputs.py
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils import addressing
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import (
+    TopologyError,
     TopologyErrors,
     host as host_where,
     network as network_where,
+)
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.vocabulary import (
+    check_host_variables,
+    check_role_groups,
+    sets_host_variables,
 )
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import (
     HOST_VARIABLES,
@@ -113,6 +118,9 @@ def build_fleet(raw_networks, hosts, public_keys=None, leases=None):
         hostvars = info.get("vars") or {}
         groups = [group for group in info.get("groups") or () if isinstance(group, str)]
         joined = memberships(collector, hostname, groups, hostvars, networks)
+        check_host_variables(collector, hostname, hostvars, networks)
+        has_role = "wireguard_roles" in hostvars or any(group in ROLE_GROUPS for group in groups)
+        check_role_groups(collector, hostname, groups, sets_host_variables(hostvars), has_role)
         state = hostvars.get("wireguard_state", "present")
         if not isinstance(state, str) or state not in ("present", "absent"):
             collector.add(host_where(hostname), "wireguard_state", "%s is not present or absent" % describe(state))
@@ -165,7 +173,7 @@ def build_fleet(raw_networks, hosts, public_keys=None, leases=None):
     _raise_if(collector)
     carried_by_host = {}
     for plan in plans.values():
-        _build_network(collector, plan, keys, result_hosts, hosts, carried_by_host)
+        _build_network(collector, plan, keys, result_hosts, carried_by_host)
     _check_routes_across_interfaces(collector, carried_by_host)
     _raise_if(collector)
     new_leases = {
@@ -238,7 +246,25 @@ def _joins_nothing(hostname, groups, hostvars, networks):
 
 def _raise_if(collector):
     if collector.errors:
-        raise TopologyErrors(collector.errors)
+        raise TopologyErrors(_folded(collector.errors))
+
+
+def _folded(errors):
+    """One error for the same problem on many hosts (a typo in group_vars/all), naming a few of them."""
+    by_problem = {}
+    for error in errors:
+        by_problem.setdefault((error.variable, error.message), []).append(error)
+    folded = []
+    for (variable, message), same in by_problem.items():
+        hosts = [e.where for e in same if e.where.startswith("host '")]
+        if len(hosts) < 3:
+            folded.extend(same)
+            continue
+        names = ", ".join(where[len("host "):] for where in hosts[:3])
+        where = "hosts %s%s" % (names, " and %d more" % (len(hosts) - 3) if len(hosts) > 3 else "")
+        folded.append(TopologyError(where, variable, message))
+        folded.extend(e for e in same if not e.where.startswith("host '"))
+    return folded
 
 
 def _lease_entry(member):
@@ -449,15 +475,7 @@ def _linked(first, second):
             and (second.peers is None or first.host in second.peers))
 
 
-def _endpoint_typo(hosts, hostname):
-    """' (it sets wireguard_endpiont: a typo?)' when the host has a variable close to wireguard_endpoint."""
-    variables = ((hosts.get(hostname) or {}).get("vars") or {})
-    names = [str(name) for name in variables if name != "wireguard_endpoint"]
-    close = difflib.get_close_matches("wireguard_endpoint", names, n=1, cutoff=0.8)
-    return " (it sets '%s': a typo of wireguard_endpoint?)" % close[0] if close else ""
-
-
-def _missing_endpoint(collector, hosts, net, self, other):
+def _missing_endpoint(collector, net, self, other):
     """Neither end of a pair has an endpoint: blame the end that is meant to be reachable."""
     backbone = [m for m in (self, other) if m.role in ("hub", "mesh")]
     if len(backbone) == 1:
@@ -467,18 +485,15 @@ def _missing_endpoint(collector, hosts, net, self, other):
             return  # once per hub, not once per spoke
         collector.add(host_where(reachable.host), "wireguard_endpoint",
                       "%s '%s' of network '%s' has no endpoint, so its peer '%s' cannot reach it; set "
-                      "wireguard_endpoint%s" % (reachable.role, reachable.host, net.name, peer.host,
-                                               _endpoint_typo(hosts, reachable.host)))
+                      "wireguard_endpoint" % (reachable.role, reachable.host, net.name, peer.host))
         return
     first, second = sorted((self, other), key=lambda m: m.host)
     collector.add(host_where(first.host), "wireguard_endpoint",
                   "neither '%s' nor its peer '%s' in network '%s' has an endpoint, so no side can start the tunnel; "
-                  "set wireguard_endpoint on one of them%s%s" % (
-                      first.host, second.host, net.name, _endpoint_typo(hosts, first.host),
-                      _endpoint_typo(hosts, second.host)))
+                  "set wireguard_endpoint on one of them" % (first.host, second.host, net.name))
 
 
-def _build_network(collector, plan, keys, result_hosts, hosts, carried_by_host):
+def _build_network(collector, plan, keys, result_hosts, carried_by_host):
     """Peers of every member. Routes are _Route objects throughout: texts are made once per CIDR."""
     net = plan.network
     endpoints = {m.host: _endpoint(collector, m) for m in plan.members}
@@ -496,7 +511,7 @@ def _build_network(collector, plan, keys, result_hosts, hosts, carried_by_host):
 
     def peer(self, other, routes):
         if not self.has_endpoint and not other.has_endpoint and self.host < other.host:
-            _missing_endpoint(collector, hosts, net, self, other)
+            _missing_endpoint(collector, net, self, other)
         keepalive = None
         if self.keepalive is not None:
             keepalive = self.keepalive or None

@@ -90,7 +90,7 @@ def test_undefined_variable_in_a_wirefleet_variable_names_host_and_variable(tmp_
 
 
 def test_host_in_no_role_with_a_model_variable_is_a_warning(tmp_path):
-    files = {"hosts.yml": HOSTS + "    wireguard_client:\n      hosts:\n        phone:\n          wireguard_managed: false\n",
+    files = {"hosts.yml": HOSTS + "    phones:\n      hosts:\n        phone:\n          wireguard_managed: false\n",
              "group_vars/all.yml": NETWORKS}
     result = _compute_as_play_host(tmp_path, files, "vps")
     assert any(w.startswith("host 'phone' sets wirefleet variables (wireguard_managed)") for w in result["warnings"])

@@ -325,8 +325,13 @@ def test_network_without_members_is_a_warning():
 
 
 def test_host_setting_wirefleet_variables_but_joining_nothing_is_a_warning():
-    fleet = build_fleet(NET, {**star(), "nas": make_host(["wireguard_gateway"], lans=["192.168.1.0/24"])})
+    fleet = build_fleet(NET, {**star(), "nas": make_host(["storage"], lans=["192.168.1.0/24"])})
     assert any(w.startswith("host 'nas' sets wirefleet variables (wireguard_lans)") for w in fleet["warnings"])
+
+
+def test_host_setting_wirefleet_variables_in_a_misspelt_role_group_is_an_error():
+    errors = expect_errors(NET, {**star(), "nas": make_host(["wireguard_gateway"], lans=["192.168.1.0/24"])})
+    find(errors, "host 'nas'", "groups", "did you mean 'wireguard_gateways'")
 
 
 def test_client_outside_its_networks_group_is_a_warning():
@@ -349,3 +354,10 @@ def test_addresses_without_leases_are_provisional_and_fixed_once_leased():
 def test_ipv6_only_addresses_are_provisional_too():
     fleet = build_fleet({"wg0": {"ipv6": "fd00:8::/64", "port": 51820}}, star())
     assert fleet["provisional"] == {"laptop": ["wg0"], "vps": ["wg0"]}
+
+
+def test_the_same_typo_on_many_hosts_is_one_error():
+    hosts = {**star(), **{"pc%d" % n: make_host(["wireguard_clients"], adress="10.8.0.9") for n in range(5)}}
+    errors = expect_errors(NET, hosts)
+    assert [(e.where, e.variable) for e in errors] == [("hosts 'pc0', 'pc1', 'pc2' and 2 more", "wireguard_adress")]
+    assert "did you mean 'wireguard_address'" in errors[0].message

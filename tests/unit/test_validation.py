@@ -196,9 +196,9 @@ def test_hub_without_endpoint(errors_of, hub, client):
     assert len(errors) == 1
 
 
-def test_hub_without_endpoint_names_the_typo(errors_of, hub, client):
+def test_hub_whose_endpoint_is_misspelt_is_told_the_right_name(errors_of, hub, client):
     errors = errors_of(NET, {"vps": hub(endpiont="vps.example.com"), "laptop": client()})
-    find(errors, "host 'vps'", "wireguard_endpoint", "it sets 'wireguard_endpiont'")
+    find(errors, "host 'vps'", "wireguard_endpiont", "did you mean 'wireguard_endpoint'")
 
 
 def test_mesh_pair_without_endpoint(errors_of, mesh):
