@@ -166,3 +166,22 @@ def test_problems_accepts_a_working_config():
 ])
 def test_problems_names_what_breaks_a_config(text, fragment):
     assert any(fragment in problem for problem in problems(text)), problems(text)
+
+
+def test_problems_read_after_the_file_name():
+    # wg_config says "the new wg0.conf <problem>; the current file is kept"
+    text = _config(interface_extra="PostUp = touch /tmp/x\nTable = off")
+    assert problems(text)[:2] == ["carries PostUp, which wirefleet never writes",
+                                  "carries Table, which wirefleet never writes"]
+
+
+def test_problems_refuse_a_non_canonical_key():
+    # GOOD_KEY ends in 'Q=': 'R=' decodes to the same 32 bytes, and wg refuses it
+    other = GOOD_KEY[:-2] + "R="
+    assert any("PrivateKey" in problem for problem in problems(_config(key=other)))
+
+
+def test_problems_without_a_private_key_only_when_allowed():
+    text = _config().replace("PrivateKey = %s\n" % GOOD_KEY, "# PrivateKey: not made yet\n")
+    assert problems(text, require_private_key=False) == []
+    assert problems(text) == ["needs exactly one valid PrivateKey in [Interface]"]

@@ -135,3 +135,16 @@ def test_mesh_endpoints_and_ipv6(build, mesh):
     assert "AllowedIPs = 10.8.0.2/32, fd00:8::2/128" in alpha
     # Both ends have endpoints: nobody needs a keepalive.
     assert "PersistentKeepalive" not in alpha + bravo
+
+
+def test_a_peer_name_with_a_line_break_is_refused_naming_the_peer(fleet):
+    data = entry(fleet, "vps")
+    data = dict(data, peers=[dict(data["peers"][0], name="laptop\nPostUp = touch /tmp/x")] + data["peers"][1:])
+    with pytest.raises(ValueError, match=r"^peer 1 name 'laptop\\nPostUp = touch /tmp/x' holds the control character"):
+        render("vps", "wg0", data)
+
+
+def test_the_private_key_note_replaces_the_default_comment(fleet):
+    text = render("phone", "wg0", entry(fleet, "phone"), private_key_note="kept in the controller store")
+    assert "# PrivateKey: kept in the controller store" in text.splitlines()
+    assert "generated on" not in text
