@@ -74,7 +74,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]  # (validation result, checked args)
         sources = args["inventory_sources"]
         if sources is None:
             sources = list((task_vars or {}).get("ansible_inventory_sources") or [])

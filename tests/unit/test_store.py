@@ -100,7 +100,7 @@ def test_default_store_is_hidden_in_a_directory_inventory(inventory):
 
 
 def test_default_store_of_a_file_source_is_beside_the_file(inventory):
-    path, _ = store_location("", [os.path.join(inventory, "hosts.yml"), "/elsewhere"])
+    path = store_location("", [os.path.join(inventory, "hosts.yml"), "/elsewhere"])[0]
     assert path == os.path.join(inventory, STORE_DIR_NAME)
 
 
