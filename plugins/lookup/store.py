@@ -13,9 +13,11 @@ description:
   - Returns the public keys and address leases kept in the controller-side store directory,
     so every run (including C(--limit) runs and runs with unreachable hosts) computes complete peer lists.
   - A missing directory is an empty store.
+  - The playbooks locate the store first with M(wirefleet.wireguard.controller_store), which keeps it where Ansible
+    never reads it as inventory (default C(<inventory dir>/.wirefleet-store)).
 options:
   _terms:
-    description: The store directory.
+    description: The store directory (C(wireguard_store_dir)).
     required: true
     type: list
     elements: path
