@@ -21,9 +21,9 @@ def interface(network="wg0", peers=1, action="none", **extra):
     return entry
 
 
-def line(reports, fleet=FLEET, host="vps", check_mode=False):
+def line(reports, fleet=None, host="vps", check_mode=False):
     """The one summary line of `host`, given the reports set on it (as hostvars)."""
-    lines = run_summary(fleet, {host: reports}, [host], check_mode=check_mode)
+    lines = run_summary(fleet or FLEET, {host: reports}, [host], check_mode=check_mode)
     return lines[0]
 
 
@@ -132,6 +132,12 @@ def test_check_mode_before_the_first_run_names_what_would_be_installed_and_start
     assert line(reports, check_mode=True) == (
         "vps: would change - wg0 (wg0): 2 peers, would install and start wg-quick@wg0; "
         "firewall nftables 5 rules, would install and start wirefleet-nftables.service")
+
+
+def test_a_unit_to_install_is_a_change_even_with_the_interface_already_up():
+    """wg0 made by hand (wg_live finds nothing to do), but wg-quick is not installed yet."""
+    reports = {"wireguard_interface_report": {"wg0": interface(action="none", would_start=True)}}
+    assert line(reports, check_mode=True) == "vps: would change - wg0 (wg0): 1 peer, would install and start wg-quick@wg0"
 
 
 def test_empty_fleet():
