@@ -67,6 +67,8 @@ _value:
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.wirefleet.wireguard.plugins.filter.hints import hints
+
 # The role reports the summary reads, by the name each has in hostvars.
 REPORT_VARIABLES = {
     "interface": "wireguard_interface_report",
@@ -185,9 +187,8 @@ def provisional_lines(fleet, check_mode=False):
 
 
 def hint_lines(fleet):
-    hints = ["%s: %s" % (host, hint) for host, data in sorted((fleet.get("hosts") or {}).items())
-             for hint in data.get("hints") or []]
-    return ["Hints (Ansible cannot do these for you):"] + hints if hints else []
+    lines = hints(fleet)
+    return ["Hints (Ansible cannot do these for you):"] + lines if lines else []
 
 
 def summary_lines(fleet, reports, play_hosts=(), devices=(), check_mode=False):
@@ -212,7 +213,7 @@ def run_summary(fleet, hostvars=None, play_hosts=None, devices=None, check_mode=
     try:
         return summary_lines(fleet, host_reports(hostvars or {}, play_hosts), play_hosts, devices or [],
                              _flag(check_mode))
-    except (AttributeError, KeyError, TypeError) as exc:
+    except (AnsibleFilterError, AttributeError, KeyError, TypeError) as exc:
         raise AnsibleFilterError("run_summary: input is not a fleet and role reports of wirefleet.wireguard: %s"
                                  % exc) from exc
 
