@@ -81,6 +81,7 @@ from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import (
 )
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import NAME_RULE, is_name
 
+
 def _read(path):
     # Key files in the store are plain base64 (ASCII); anything else counts as no key.
     return read_text(path, encoding="ascii", strip=True)
