@@ -61,8 +61,9 @@ def _refuse(what, value, rule):
 
 
 def _interface(what, value):
-    if not is_interface(value):
-        _refuse(what, value, "an interface name (%s)" % INTERFACE_RULE)
+    # A leading '-' would read as an option in iptables-restore's argument-like lines (-o --comment ...).
+    if not is_interface(value) or value.startswith("-"):
+        _refuse(what, value, "an interface name (%s, not starting with '-')" % INTERFACE_RULE)
     return value
 
 

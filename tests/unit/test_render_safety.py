@@ -375,6 +375,9 @@ def rule_tokens(text):
     return [shlex.split(line) for line in text.split("\n") if line.startswith(("\t\t", "-A ")) and "type " not in line]
 
 
+IPT_OPTIONS = {"-A", "-i", "-o", "-s", "-d", "-p", "--dport", "-m", "--ctstate", "--comment", "-j", "--reject-with"}
+
+
 def assert_rules_stay_lines(texts, exact):
     """Every line is a structural line of the base files or one whole rule; exact: the same rules' shapes.
 
@@ -396,7 +399,10 @@ def assert_rules_stay_lines(texts, exact):
         assert tokens[-2] == "comment" and tokens[-4] == "counter", tokens
     for tokens in ipt[0]:
         assert tokens[:2] in (["-A", "WIREFLEET-INPUT"], ["-A", "WIREFLEET-FORWARD"], ["-A", "WIREFLEET-POSTROUTING"])
-        assert tokens[tokens.index("--comment") + 2] == "-j", tokens
+        jump = tokens.index("-j")
+        assert tokens[jump - 2] == "--comment" and tokens[jump + 1] in ("ACCEPT", "DROP", "REJECT", "MASQUERADE"), tokens
+        # no value reads as an option (getopt would take "-o --comment" as an interface, other tools might not)
+        assert set(token for token in tokens if token.startswith("-")) <= IPT_OPTIONS, tokens
 
 
 def firewall_field_and_text():
