@@ -50,7 +50,9 @@ options:
     type: path
     default: /etc/wireguard
   validate:
-    description: Check the new file (its raw text, then with C(wg-quick strip)) before it replaces the current one.
+    description:
+      - Also check the new file with C(wg-quick strip) before it replaces the current one.
+      - The raw text is always checked for what wirefleet never writes (hooks, foreign sections and lines).
     type: bool
     default: true
 attributes:
@@ -116,15 +118,12 @@ def _refuse(module, name, found):
 
 
 def _validate(module, folder, name, text):
-    """Refuse text unless it is what wirefleet writes and wg-quick reads it.
+    """Refuse text unless wg-quick reads it: written as <tmpdir>/<name>.conf (wg-quick takes the interface
+    name from the file name) and stripped, what `wg` would get is checked again.
 
-    problems() runs on the raw text first: `wg-quick strip` drops PreUp/PostUp/... (which run as root),
-    so its output alone would hide a hook. Then the text is written as <tmpdir>/<name>.conf (wg-quick
-    takes the interface name from the file name) and stripped, and what `wg` would get is checked again.
+    The raw text was checked before (main): `wg-quick strip` drops PreUp/PostUp/... (which run as root),
+    so its output alone would hide a hook.
     """
-    found = problems(text)
-    if found:
-        _refuse(module, name, found)
     wg_quick = module.get_bin_path("wg-quick", required=True)
     temp_dir = tempfile.mkdtemp(dir=folder, prefix=".wirefleet-check-")
     try:
@@ -197,12 +196,11 @@ def main():
     if current is None:
         settings, peers_changed = ["created"], written > 0
 
-    if module.check_mode:
-        # --check tells a config that would be refused, whatever the missing key.
-        found = problems(text, require_private_key=False) if params["validate"] and content_changed else []
-        if found:
-            _refuse(module, name, found)
-    else:
+    # The raw text, always (also in check mode, whatever the missing key): nothing wirefleet never writes.
+    found = problems(text, require_private_key=not module.check_mode) if content_changed else []
+    if found:
+        _refuse(module, name, found)
+    if not module.check_mode:
         if content_changed:
             os.makedirs(folder, mode=0o700, exist_ok=True)
             if params["validate"]:

@@ -141,3 +141,11 @@ def test_a_private_key_that_is_not_a_key_is_refused_without_showing_it(run, tmp_
 def test_an_interface_name_that_is_no_interface_is_refused(run, tmp_path):
     result = run(name="../home0")
     assert result["failed"] and "not an interface name" in result["msg"]
+
+
+def test_the_raw_text_is_checked_even_without_validate(run, tmp_path, strip, monkeypatch):
+    real_render = wg_config.render
+    monkeypatch.setattr(wg_config, "render", lambda *args, **kwargs: real_render(*args, **kwargs) + "PostDown = x\n")
+    result = run(validate=False)
+    assert result["failed"] and "carries PostDown" in result["msg"] and not strip
+    assert not (tmp_path / "home0.conf").exists()
