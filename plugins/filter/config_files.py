@@ -42,9 +42,15 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgquick import render
 
 
-def _render(host, interface, entry):
+# Plan mode never reads private keys; an unmanaged device's key is made on the controller, not on the device.
+DEVICE_KEY_NOTE = ("kept in the controller store (private/{host}/{network}.key); "
+                   "the device gets it in its config or QR code")
+
+
+def _render(host, interface, entry, managed=True):
+    note = None if managed else DEVICE_KEY_NOTE.format(host=host, network=entry.get("network"))
     try:
-        return render(host, interface, entry)
+        return render(host, interface, entry, private_key_note=note)
     except ValueError as exc:
         # A value that could end a line of the config (or is not what its field must be): never written.
         raise AnsibleFilterError("config_files: host %r, interface %r: %s" % (host, interface, exc)) from exc
@@ -54,7 +60,7 @@ def config_files(fleet, hosts=None):
     try:
         wanted = set(hosts) if hosts is not None else None
         return {
-            "%s/%s.conf" % (host, interface): _render(host, interface, entry)
+            "%s/%s.conf" % (host, interface): _render(host, interface, entry, data.get("managed", True))
             for host, data in fleet["hosts"].items() if wanted is None or host in wanted
             for interface, entry in data["interfaces"].items()
         }

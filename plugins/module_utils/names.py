@@ -23,7 +23,7 @@ NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,98}[A-Za-z0-9])?")
 NAME_RULE = "1-100 of a-z A-Z 0-9 _ . -, starting and ending with a letter or digit, without '..' or '--'"
 # Linux IFNAMSIZ is 16 including the NUL byte; wg-quick accepts exactly this set.
 INTERFACE_RE = re.compile(r"[A-Za-z0-9_=+.-]{1,15}")
-INTERFACE_RULE = "1-15 of a-z A-Z 0-9 _ = + . -, not '.' or '..'"
+INTERFACE_RULE = "1-15 of a-z A-Z 0-9 _ = + . -, not starting with '-', not '.' or '..'"
 # RFC 1123 host names (also used for search domains): labels of letters, digits and inner hyphens.
 LABEL_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 HOSTNAME_RULE = "an RFC 1123 host name: dot-separated labels of 1-63 letters, digits and inner hyphens, 253 at most"
@@ -50,7 +50,9 @@ def is_name(text):
 
 def is_interface(text):
     """Whether Linux and wg-quick accept text as an interface name (see INTERFACE_RULE)."""
-    return isinstance(text, str) and INTERFACE_RE.fullmatch(text) is not None and text not in (".", "..")
+    # A leading '-' would read as an option where the name is an argument (wg, ip, iptables -i).
+    return (isinstance(text, str) and INTERFACE_RE.fullmatch(text) is not None and text not in (".", "..")
+            and not text.startswith("-"))
 
 
 def is_hostname(text):

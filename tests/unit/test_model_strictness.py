@@ -223,7 +223,7 @@ def test_endpoints_users_write(endpoint, rendered):
     assert fleet["hosts"]["laptop"]["interfaces"]["wg0"]["peers"][0]["endpoint"] == rendered
 
 
-@pytest.mark.parametrize("interface", [".", "..", "wg/0", "wg 0", "wg0\n", "", "a" * 16, 7])
+@pytest.mark.parametrize("interface", [".", "..", "-wg0", "wg/0", "wg 0", "wg0\n", "", "a" * 16, 7])
 def test_interface_names_linux_refuses(interface):
     errors = expect_errors(NET, {**star(), "laptop": make_host(["wireguard_clients"], interface=interface)})
     find(errors, "host 'laptop'", "wireguard_interface", "not a valid interface name")

@@ -189,7 +189,7 @@ def entry_from_config(text):
         elif key == "PublicKey":
             section["public_key"] = value
         elif key == "PresharedKey":
-            section["preshared_key_id"] = "psk%d" % len(psks)
+            section["preshared_key_id"] = "%s/psk%d--peer" % (entry["network"], len(psks))
             psks[section["preshared_key_id"]] = value
         elif key == "Endpoint":
             section["endpoint"] = value
