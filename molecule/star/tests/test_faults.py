@@ -99,8 +99,9 @@ HOSTILE_INPUTS = {
         "variable 'wireguard_networks'"),
     "dns entry": ("all:\n  hosts:\n    wf-star-laptop:\n      wireguard_dns: [\"198.18.41.1\\nPostUp = touch x\"]\n",
                   None, "host 'wf-star-laptop', variable 'wireguard_dns'"),
-    "endpoint": ("all:\n  hosts:\n    wf-star-hub:\n      wireguard_endpoint: \"198.18.40.10:51820\\rPostUp = x\"\n",
-                 None, "host 'wf-star-hub', variable 'wireguard_endpoint'"),
+    # on a client: the hub's endpoint comes from molecule's host_vars, which outrank an extra inventory file
+    "endpoint": ("all:\n  hosts:\n    wf-star-laptop:\n      wireguard_endpoint: \"198.18.40.12:51820\\rPostUp = x\"\n",
+                 None, "host 'wf-star-laptop', variable 'wireguard_endpoint'"),
 }
 
 
