@@ -81,7 +81,7 @@ from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import 
     TopologyErrors,
     host as host_where,
 )
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import HAS_NETADDR, ROLE_GROUPS
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import HAS_NETADDR, HOST_VARIABLES, ROLE_GROUPS
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.topology import build_fleet
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.vocabulary import is_wirefleet_name, sets_host_variables
 
@@ -108,7 +108,9 @@ def _wirefleet_variables(name, variables, problems):
     for key in variables:
         if not isinstance(key, str) or key.startswith("__"):
             continue
-        if not key.startswith("wireguard_"):
+        if key not in _MODEL_VARIABLES:
+            # Only the name matters (the vocabulary check); rendering e.g. the wireguard_fleet fact on every
+            # host would copy the whole fleet once per host.
             if is_wirefleet_name(key):
                 found[key] = None
             continue
@@ -117,6 +119,9 @@ def _wirefleet_variables(name, variables, problems):
         except AnsibleError as exc:
             problems.append(TopologyError(host_where(name), key, "cannot be rendered: %s" % str(exc).splitlines()[0]))
     return found
+
+
+_MODEL_VARIABLES = frozenset(HOST_VARIABLES + ("wireguard_networks",))
 
 
 def _groups_by_host(groups):

@@ -190,8 +190,9 @@ class Collector:
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value.strip().lower() in _INI_BOOLEANS:
-            self.add(where, variable, "%r is a string, not true or false: write it without quotes "
-                     "(in an INI inventory, as True or False)" % (value,))
+            self.add(where, variable, "%r is a string, not true or false: write it without quotes in YAML "
+                     "(an INI inventory's :vars sections make every value a string: set it in a group_vars or "
+                     "host_vars YAML file, or on the host's line as True/False)" % (value,))
         else:
             self.add(where, variable, "%s is not true or false" % describe(value))
         return False

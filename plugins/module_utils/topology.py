@@ -171,7 +171,7 @@ def build_fleet(raw_networks, hosts, public_keys=None, leases=None):
     for plan in plans.values():
         _attach_spokes(collector, plan)
     _raise_if(collector)
-    carried_by_host = {}
+    carried_by_host = {hostname: [] for hostname, members in by_host.items() if len(members) > 1}
     for plan in plans.values():
         _build_network(collector, plan, keys, result_hosts, carried_by_host)
     _check_routes_across_interfaces(collector, carried_by_host)
@@ -547,9 +547,10 @@ def _build_network(collector, plan, keys, result_hosts, carried_by_host):
         for name, routes in carried:
             peers.append(peer(member, plan.by_host[name], routes))
         flat = [(route, name) for name, routes in carried for route in routes]
-        host_routes = carried_by_host.setdefault(member.host, [])
-        host_routes.extend((route, (member.interface, name)) for route, name in flat)
-        host_routes.extend((route, (member.interface, None)) for route in lan_routes[member.host])
+        if member.host in carried_by_host:  # only hosts with several interfaces: the rest need no cross-check
+            host_routes = carried_by_host[member.host]
+            host_routes.extend((route, (member.interface, name)) for route, name in flat)
+            host_routes.extend((route, (member.interface, None)) for route in lan_routes[member.host])
         for (first, first_peer), (second, second_peer) in _overlaps(flat):
             if first_peer != second_peer:
                 collector.add(host_where(member.host), "wireguard_lans",
