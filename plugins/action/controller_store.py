@@ -64,7 +64,7 @@ def _both_exist_refusal(old, new, exposed):
 def _leftover_warning(old, store):
     return ("controller store: %s (the old default place) is inside the inventory directory, so Ansible reads its "
             "files as inventory: every key file in it is a host named after the key. This run's store is %s "
-            "(wireguard_store_dir): move the old directory out of the inventory directory, or delete it."
+            "(wireguard_store_dir): move the old directory out of the inventory directory, or delete it, then run again."
             % (old, store))
 
 
@@ -81,7 +81,8 @@ class ActionModule(ActionBase):
         check_mode = bool(self._task.check_mode)
         ignored = loader_ignores(C.INVENTORY_IGNORE_PATTERNS, C.INVENTORY_IGNORE_EXTS)
         path, old = self._locate(args["path"], sources, ignored)
-        warnings = self._leftovers(args["path"], path, sources, ignored)
+        self._refuse_leftovers(args["path"], path, sources, ignored)
+        warnings = []
         changed = False
         if old:
             exposed = inventory_problem(old, sources, ignored) is not None
@@ -114,12 +115,11 @@ class ActionModule(ActionBase):
         return path, old
 
     @staticmethod
-    def _leftovers(configured, path, sources, ignored):
-        """A warning when wireguard_store_dir points elsewhere but the old default is still read as inventory."""
+    def _refuse_leftovers(configured, path, sources, ignored):
+        """wireguard_store_dir points elsewhere but the old default is still read as inventory: its keys are hosts."""
         old = old_default_store(sources) if configured else None
-        if not old or os.path.realpath(old) == os.path.realpath(path):
-            return []
-        return [_leftover_warning(old, path)] if inventory_problem(old, sources, ignored) else []
+        if old and os.path.realpath(old) != os.path.realpath(path) and inventory_problem(old, sources, ignored):
+            raise AnsibleActionFail(_leftover_warning(old, path))
 
     @staticmethod
     def _move(old, new):

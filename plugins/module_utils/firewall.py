@@ -61,9 +61,10 @@ def _refuse(what, value, rule):
 
 
 def _interface(what, value):
-    # A leading '-' would read as an option in iptables-restore's argument-like lines (-o --comment ...).
-    if not is_interface(value) or value.startswith("-"):
-        _refuse(what, value, "an interface name (%s, not starting with '-')" % INTERFACE_RULE)
+    # A leading '-' would read as an option in iptables-restore's argument-like lines (-o --comment ...);
+    # a '+' is a wildcard to iptables (-o + matches every interface), literal to nftables.
+    if not is_interface(value) or value.startswith("-") or "+" in value:
+        _refuse(what, value, "an interface name (%s, without '+': iptables reads it as a wildcard)" % INTERFACE_RULE)
     return value
 
 

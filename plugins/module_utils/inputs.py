@@ -324,7 +324,15 @@ def _read_network(collector, name, spec):
         return None
     for key in sorted(set(spec) - set(NETWORK_SETTINGS), key=str):
         collector.add(where, var + str(key), "unknown setting%s" % _did_you_mean(key, NETWORK_SETTINGS))
-    net = Network(name=name, interface=collector.interface(where, var + "interface", spec.get("interface", name)) or name)
+    if "interface" in spec:
+        interface = collector.interface(where, var + "interface", spec["interface"])
+    elif is_interface(name):
+        interface = name
+    else:
+        interface = None
+        collector.add(where, var + "interface", "the network's name %r is no interface name (%s): set interface"
+                      % (name, INTERFACE_RULE))
+    net = Network(name=name, interface=interface or "wg0")
     net.type = spec.get("type", "routed")
     if not isinstance(net.type, str) or net.type not in NETWORK_TYPES:
         collector.add(where, var + "type", "%s is not one of %s" % (describe(net.type), ", ".join(NETWORK_TYPES)))
@@ -473,8 +481,9 @@ def read_member(collector, hostname, hostvars, network, role, overrides=None):
         member.port = collector.integer(where, var, value, 1, 65535)
     elif member.has_endpoint or role in ("hub", "mesh") or (role == "gateway" and network.type == "site_to_site"):
         member.port = network.port
-    var, value = setting("interface", network.interface)
-    member.interface = collector.interface(where, var, value) or network.interface
+    var, value = setting("interface")
+    # Not set: the network's interface, already checked (and reported) on the network.
+    member.interface = network.interface if value is None else (collector.interface(where, var, value) or network.interface)
     var, value = setting("keepalive")
     if value is not None:
         member.keepalive = collector.integer(where, var, value, 0, 65535)

@@ -16,6 +16,8 @@ Roles of a host in a network:
 
 from __future__ import annotations
 
+import re
+
 
 try:
     from netaddr import IPAddress, IPNetwork
@@ -113,10 +115,14 @@ def build_fleet(raw_networks, hosts, public_keys=None, leases=None):
     by_host = {}
     absent = []
     warnings = []
+    if not isinstance(hosts, dict):
+        collector.add("the inventory", "hosts", "must map host name to its groups and variables, not %s" % describe(hosts))
+        hosts = {}
     for hostname in sorted(hosts, key=str):
         info = hosts[hostname] if isinstance(hosts[hostname], dict) else {}
-        hostvars = info.get("vars") or {}
-        groups = [group for group in info.get("groups") or () if isinstance(group, str)]
+        hostvars = info.get("vars") if isinstance(info.get("vars"), dict) else {}
+        raw_groups = info.get("groups")
+        groups = [group for group in raw_groups if isinstance(group, str)] if isinstance(raw_groups, (list, tuple)) else []
         joined = memberships(collector, hostname, groups, hostvars, networks)
         check_host_variables(collector, hostname, hostvars, networks)
         has_role = "wireguard_roles" in hostvars or any(group in ROLE_GROUPS for group in groups)
@@ -180,7 +186,7 @@ def build_fleet(raw_networks, hosts, public_keys=None, leases=None):
         name: {m.host: _lease_entry(m) for m in members}
         for name, members in by_network.items() if members
     }
-    return {"hosts": result_hosts, "absent": absent, "leases": new_leases, "warnings": warnings,
+    return {"hosts": result_hosts, "absent": absent, "leases": new_leases, "warnings": _folded_warnings(warnings),
             "provisional": {host: sorted(names) for host, names in sorted(provisional.items())}}
 
 
@@ -247,6 +253,29 @@ def _joins_nothing(hostname, groups, hostvars, networks):
 def _raise_if(collector):
     if collector.errors:
         raise TopologyErrors(_folded(collector.errors))
+
+
+def _folded_warnings(warnings):
+    """One line for the same warning on many hosts (a model variable in group_vars/all on non-members)."""
+    by_rest = {}
+    for text in warnings:
+        match = _HOST_WARNING.fullmatch(text)
+        key = match.group(2) if match else text
+        by_rest.setdefault(key, []).append(match.group(1) if match else None)
+    folded = []
+    for rest, hosts in by_rest.items():
+        if len(hosts) < 3 or None in hosts:
+            folded.extend("host '%s' %s" % (host, rest) if host else rest for host in hosts)
+            continue
+        named = ", ".join("'%s'" % host for host in hosts[:3])
+        more = " and %d more" % (len(hosts) - 3) if len(hosts) > 3 else ""
+        verb, _sep, tail = rest.partition(" ")
+        folded.append("hosts %s%s %s %s" % (named, more, _PLURAL.get(verb, verb), tail))
+    return folded
+
+
+_PLURAL = {"sets": "set", "is": "are"}
+_HOST_WARNING = re.compile(r"host '([^']*)' (.*)", re.DOTALL)
 
 
 def _folded(errors):

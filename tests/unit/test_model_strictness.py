@@ -361,3 +361,21 @@ def test_the_same_typo_on_many_hosts_is_one_error():
     errors = expect_errors(NET, hosts)
     assert [(e.where, e.variable) for e in errors] == [("hosts 'pc0', 'pc1', 'pc2' and 2 more", "wireguard_adress")]
     assert "did you mean 'wireguard_address'" in errors[0].message
+
+
+def test_long_network_name_without_interface_is_one_error_on_the_network():
+    errors = expect_errors({"office-network-2024": {"ipv4": "10.8.0.0/24", "port": 51820}}, star())
+    assert [(e.where, e.variable) for e in errors] == [
+        ("network 'office-network-2024'", "wireguard_networks.office-network-2024.interface")]
+    assert "set interface" in errors[0].message
+
+
+@pytest.mark.parametrize("hosts", [None, [], "vps", {"vps": {"groups": "wireguard_hubs", "vars": ["x"]}}])
+def test_hosts_of_the_wrong_shape(hosts):
+    _only_topology_errors(NET, hosts)
+
+
+def test_the_same_warning_on_many_hosts_is_one_line():
+    hosts = {**star(), **{"db%d" % n: make_host(["databases"], mtu=1380) for n in range(6)}}
+    warnings = build_fleet(NET, hosts)["warnings"]
+    assert len(warnings) == 1 and warnings[0].startswith("hosts 'db0', 'db1', 'db2' and 3 more set wirefleet"), warnings

@@ -289,11 +289,11 @@ def test_action_makes_a_missing_store_private_only_for_real(tmp_path, inventory)
     assert stat.S_IMODE(os.stat(store).st_mode) == 0o700
 
 
-def test_action_warns_about_an_old_default_left_in_the_inventory(tmp_path, inventory):
+def test_action_refuses_an_old_default_left_in_the_inventory(tmp_path, inventory):
     old = _plant(inventory, OLD_STORE_DIR_NAME)
     result = controller_store(inventory, path=str(tmp_path / "store"))
-    assert result.returncode == 0
-    assert "%s (the old default place) is inside the inventory directory" % old in result.stderr
+    assert result.returncode != 0
+    assert "%s (the old default place) is inside the inventory directory" % old in result.stdout + result.stderr
 
 
 def test_render_prints_the_store_and_migrates_it(tmp_path):
