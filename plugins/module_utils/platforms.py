@@ -200,8 +200,9 @@ def _userspace_package(host, path, probe, overrides, platform):
         return ""
     raise PlatformError(
         "host %s: the kernel of %s has no usable WireGuard module and wireguard-go is not installed; there is "
-        "no wireguard-go package to install on the %s path. Load the wireguard module (it is in the stock kernels of this "
-        "family), install wireguard-go yourself, or name its package in wireguard_install_userspace_package"
+        "no wireguard-go package to install on the %s path. Load the wireguard module (it is in the stock "
+        "kernels of this family), install wireguard-go yourself, or name its package in "
+        "wireguard_install_userspace_package"
         % (_shown(host), platform, path))
 
 
