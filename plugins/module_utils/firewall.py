@@ -300,6 +300,34 @@ def render_nftables(rules):
     return "\n".join(lines) + "\n"
 
 
+def _iptables_line(rule, family, chain_name):
+    """One `-A` line of rule in chain_name for iptables-restore (family 4 or 6)."""
+    check_rule(rule)
+    parts = ["-A", chain_name]
+    if rule.iif:
+        parts += ["-i", rule.iif]
+    if rule.not_iif:
+        parts += ["!", "-i", rule.not_iif]
+    if rule.oif:
+        parts += ["-o", rule.oif]
+    if rule.saddr:
+        parts += ["-s", rule.saddr]
+    if rule.daddr:
+        parts += ["-d", rule.daddr]
+    if rule.proto == "icmpv6":
+        parts += ["-p", "ipv6-icmp"]
+    elif rule.proto:
+        parts += ["-p", rule.proto, "--dport", str(rule.dport)]
+    if rule.ct:
+        parts += ["-m", "conntrack", "--ctstate", rule.ct.upper()]
+    parts += ["-m", "comment", "--comment", _q(_comment(rule.comment))]
+    target = {"accept": "ACCEPT", "drop": "DROP", "masquerade": "MASQUERADE"}.get(rule.verdict)
+    if rule.verdict == "reject":
+        target = "REJECT --reject-with %s" % ("icmp6-port-unreachable" if family == 6 else "icmp-port-unreachable")
+    parts += ["-j", target]
+    return " ".join(parts)
+
+
 def render_iptables(rules, family):
     """iptables-restore --noflush input for one family (4 or 6) filling wirefleet's own chains; '' when none."""
     if not rules:
@@ -310,29 +338,8 @@ def render_iptables(rules, family):
         check_rule(rule)
         if rule.family is not None and rule.family != family:
             continue
-        parts = ["-A", chain_names[rule.chain]]
-        if rule.iif:
-            parts += ["-i", rule.iif]
-        if rule.not_iif:
-            parts += ["!", "-i", rule.not_iif]
-        if rule.oif:
-            parts += ["-o", rule.oif]
-        if rule.saddr:
-            parts += ["-s", rule.saddr]
-        if rule.daddr:
-            parts += ["-d", rule.daddr]
-        if rule.proto == "icmpv6":
-            parts += ["-p", "ipv6-icmp"]
-        elif rule.proto:
-            parts += ["-p", rule.proto, "--dport", str(rule.dport)]
-        if rule.ct:
-            parts += ["-m", "conntrack", "--ctstate", rule.ct.upper()]
-        parts += ["-m", "comment", "--comment", _q(_comment(rule.comment))]
-        target = {"accept": "ACCEPT", "drop": "DROP", "masquerade": "MASQUERADE"}.get(rule.verdict)
-        if rule.verdict == "reject":
-            target = "REJECT --reject-with %s" % ("icmp6-port-unreachable" if family == 6 else "icmp-port-unreachable")
-        parts += ["-j", target]
-        tables["nat" if rule.chain == "postrouting" else "filter"].append(" ".join(parts))
+        line = _iptables_line(rule, family, chain_names[rule.chain])
+        tables["nat" if rule.chain == "postrouting" else "filter"].append(line)
     lines = ["# " + HEADER,
              "# Loaded with %s-restore --noflush: only wirefleet's own chains are (re)filled."
              % ("ip6tables" if family == 6 else "iptables")]
@@ -341,4 +348,129 @@ def render_iptables(rules, family):
         lines.extend(":%s - [0:0]" % chain for chain in IPT_CHAINS[table])
         lines.extend(tables[table])
         lines.append("COMMIT")
+    return "\n".join(lines) + "\n"
+
+
+# Coexistence with the firewalls already on a host (facts from the firewall_facts module).
+# An accept in one base chain ends only that chain: a drop in any other base chain at the same hook is final.
+# So wherever wirefleet accepts traffic at a hook, every foreign base chain there that drops must either be
+# passed (an iptables chain: a jump at its top into a chain of accepts of ours, as the iptables backend does)
+# or be vouched for by the user (trusted); anything else fails the host before its tunnel comes up.
+BACKENDS = ("auto", "nftables", "iptables", "none")
+PASS_CHAINS = {"input": "WIREFLEET-PASS-INPUT", "forward": "WIREFLEET-PASS-FORWARD"}
+BUILTIN_CHAINS = {"input": "INPUT", "forward": "FORWARD"}
+WHAT_IS_DROPPED = {"input": "the WireGuard port", "forward": "forwarded packets"}
+FACT_FAMILIES = {"ip": (4,), "ip6": (6,), "inet": (4, 6)}
+
+
+def choose_backend(requested, facts):
+    """(backend, problems): the backend wirefleet uses on this host, or why it cannot pick one yet."""
+    if requested not in BACKENDS:
+        _refuse("wireguard_firewall_backend", requested, "one of %s" % ", ".join(BACKENDS))
+    if requested != "auto":
+        return requested, []
+    if facts.get("firewalld_running"):
+        return "none", ["firewalld is running and wirefleet has no firewalld backend yet (not supported yet): set "
+                        "wireguard_firewall_backend: none and open the WireGuard port and forwarding in firewalld "
+                        "yourself, or stop and disable firewalld"]
+    if facts.get("ufw_active"):
+        return "none", ["ufw is active and wirefleet has no ufw backend yet (not supported yet): set "
+                        "wireguard_firewall_backend: iptables (its chains are jumped to before ufw's) or none "
+                        "(and allow the traffic in ufw yourself)"]
+    if facts.get("nft") or not facts.get("iptables"):
+        return "nftables", []
+    return "iptables", []
+
+
+def _accepted_families(rules):
+    """{hook: set of IP versions} at which the planned rules accept something."""
+    hooks = {}
+    for rule in rules:
+        if rule.verdict == "accept" and rule.chain in PASS_CHAINS:
+            hooks.setdefault(rule.chain, set()).update((rule.family,) if rule.family else (4, 6))
+    return hooks
+
+
+def _chain_id(chain):
+    return "%s %s %s" % (chain.get("family"), chain.get("table"), chain.get("chain"))
+
+
+def _why(chain):
+    reasons = ["policy drop"] if chain.get("policy") == "drop" else []
+    if chain.get("drop_rules"):
+        reasons.append("%d drop/reject rule(s)" % chain["drop_rules"])
+    return ", ".join(reasons)
+
+
+def _foreign_drops(facts, hooks):
+    """(chain, families it drops at a hook where wirefleet accepts) for every dropping foreign filter chain."""
+    found = []
+    for chain in facts.get("chains") or ():
+        if not isinstance(chain, dict) or not chain.get("drops") or chain.get("type", "filter") != "filter":
+            continue
+        families = hooks.get(chain.get("hook"), set()) & set(FACT_FAMILIES.get(chain.get("family"), ()))
+        if families:
+            found.append((chain, sorted(families)))
+    return found
+
+
+def _nft_problem(chain):
+    return ("table %s %s, chain %s (hook %s, %s) would drop %s that wirefleet accepts: an accept in wirefleet's "
+            "rules does not override a drop in another table, and wirefleet does not edit tables of others. Remove "
+            "that drop (or make the chain's policy accept), or set wireguard_firewall_backend: none and allow the "
+            "WireGuard traffic there yourself" % (chain.get("family"), chain.get("table"), chain.get("chain"),
+                                                  chain.get("hook"), _why(chain), WHAT_IS_DROPPED[chain["hook"]]))
+
+
+def placement(rules, facts, backend="auto", trusted=()):
+    """Where wirefleet's accepts must go on this host so they take effect, or why they cannot.
+
+    Returns {backend, hooks: [{family, hook, chain, target}], problems: [text], notes: [text]}: hooks are
+    the iptables built-in chains into which a jump to WIREFLEET-PASS-<hook> (the accepts of rules at that hook)
+    goes first; a non-empty problems means the host must fail before its tunnel is brought up. trusted lists
+    chains ("family table chain") the user made accept the traffic (no role variable sets it yet).
+    """
+    facts = facts if isinstance(facts, dict) else {}
+    backend, problems = choose_backend(backend, facts)
+    result = {"backend": backend, "hooks": [], "problems": problems, "notes": []}
+    if backend == "none" or problems or not rules:
+        return result
+    trusted = set(trusted or ())
+    for chain, families in _foreign_drops(facts, _accepted_families(rules)):
+        name = _chain_id(chain)
+        if name in trusted:
+            result["notes"].append("%s (%s) is trusted to accept the WireGuard traffic itself" % (name, _why(chain)))
+        elif chain.get("tool") in ("iptables", "ip6tables") and chain.get("chain") == BUILTIN_CHAINS[chain["hook"]]:
+            _place(result, chain, families, backend, facts.get("docker_user"))
+        else:
+            problems.append(_nft_problem(chain))
+    return result
+
+
+def _place(result, chain, families, backend, docker_user):
+    if backend == "iptables":
+        # the iptables backend's own chains are jumped to from the top of INPUT/FORWARD already
+        return
+    target = PASS_CHAINS[chain["hook"]]
+    for family in families:
+        result["hooks"].append({"family": family, "hook": chain["hook"], "chain": chain["chain"], "target": target})
+    docker = ", Docker's DOCKER-USER present" if chain["hook"] == "forward" and docker_user else ""
+    result["notes"].append("%s %s drops (%s%s): wirefleet's %s accepts are placed in %s, jumped to from its top"
+                           % (chain["tool"], chain["chain"], _why(chain), docker, chain["hook"], target))
+
+
+def render_pass_iptables(rules, family, hooks):
+    """iptables-restore --noflush input with the accepts of rules in WIREFLEET-PASS-* for the placed hooks."""
+    wanted = sorted({hook.get("hook") for hook in hooks if hook.get("family") == family} & set(PASS_CHAINS))
+    if not wanted:
+        return ""
+    lines = ["# " + HEADER,
+             "# Accepts of wirefleet placed in %s, jumped to first from %s, where another firewall drops."
+             % ("ip6tables" if family == 6 else "iptables", " and ".join(BUILTIN_CHAINS[h] for h in wanted)),
+             "*filter"]
+    lines.extend(":%s - [0:0]" % PASS_CHAINS[hook] for hook in wanted)
+    for rule in rules:
+        if rule.chain in wanted and rule.verdict == "accept" and rule.family in (None, family):
+            lines.append(_iptables_line(rule, family, PASS_CHAINS[rule.chain]))
+    lines.append("COMMIT")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+# Copyright: wirefleet contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""module_utils/firewall.py placement(): where wirefleet's accepts go on a host with foreign drops, or why
+the host must fail before its tunnel comes up. Facts are firewall_facts' results on captured real outputs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.firewall import (
+    choose_backend,
+    placement,
+    plan,
+    render_pass_iptables,
+)
+from ansible_collections.wirefleet.wireguard.plugins.modules import firewall_facts
+
+DATA = os.path.join(os.path.dirname(__file__), "data", "firewall")
+HUB = {"listen": [{"interface": "wg0", "port": 51820, "sources": None}],
+       "forwarding": [{"interface": "wg0", "between_peers": True, "lans": [], "to_uplink": True}],
+       "nat": [{"interface": "wg0", "source": "10.8.0.0/24", "out_interface": "eth0"}]}
+
+
+def data(name):
+    with open(os.path.join(DATA, name), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def docker_facts(user_table=False):
+    """A Docker host (iptables-nft, FORWARD policy DROP); with user_table also the user's inet userfw."""
+    chains, docker_user = firewall_facts.parse_iptables_save(data("docker.iptables-save"), "iptables")
+    chains6, docker_user6 = firewall_facts.parse_iptables_save(data("docker.ip6tables-save"), "ip6tables")
+    if user_table:
+        chains += firewall_facts.parse_nft_ruleset(data("docker_userfw.nft.json"), "nft")
+    return {"nft": True, "iptables": "nft", "ufw_active": False, "firewalld_running": False,
+            "docker_user": docker_user or docker_user6, "chains": chains + chains6}
+
+
+def test_docker_forward_drop_gets_our_forward_accepts_placed_in_front_of_it():
+    result = placement(plan(HUB), docker_facts(), "nftables")
+    assert result["backend"] == "nftables" and result["problems"] == []
+    # IPv4 FORWARD only: ip6tables' FORWARD accepts; its INPUT reject is a drop at the input hook too
+    assert result["hooks"] == [{"family": 4, "hook": "forward", "chain": "FORWARD", "target": "WIREFLEET-PASS-FORWARD"},
+                               {"family": 6, "hook": "input", "chain": "INPUT", "target": "WIREFLEET-PASS-INPUT"}]
+    assert any("FORWARD drops (policy drop, Docker's DOCKER-USER present)" in note for note in result["notes"])
+
+
+def test_placed_rules_are_the_accepts_of_the_hook_only():
+    rules = plan(HUB)
+    hooks = placement(rules, docker_facts(), "nftables")["hooks"]
+    text = render_pass_iptables(rules, 4, hooks)
+    lines = [line for line in text.splitlines() if line.startswith("-A")]
+    assert text.splitlines()[2:4] == ["*filter", ":WIREFLEET-PASS-FORWARD - [0:0]"]
+    assert all(line.startswith("-A WIREFLEET-PASS-FORWARD ") and line.endswith("-j ACCEPT") for line in lines)
+    assert len(lines) == 4   # between peers, exit, exit replies, replies (the strict drop stays in our table)
+    assert "WIREFLEET-PASS-INPUT" in render_pass_iptables(rules, 6, hooks)
+    assert render_pass_iptables(rules, 4, []) == ""
+
+
+def test_a_user_table_that_drops_fails_the_host_naming_it():
+    result = placement(plan(HUB), docker_facts(user_table=True), "nftables")
+    assert len(result["problems"]) == 2
+    forward, = [p for p in result["problems"] if "chain forward" in p]
+    assert forward.startswith("table inet userfw, chain forward (hook forward, policy drop) would drop forwarded")
+    assert "wireguard_firewall_backend: none" in forward
+    assert any("chain input (hook input, 2 drop/reject rule(s)) would drop the WireGuard port" in p
+               for p in result["problems"])
+
+
+def test_trusted_chains_are_left_to_the_user():
+    result = placement(plan(HUB), docker_facts(user_table=True), "nftables",
+                       trusted=["inet userfw forward", "inet userfw input"])
+    assert result["problems"] == []
+    assert sum("is trusted" in note for note in result["notes"]) == 2
+
+
+def test_the_iptables_backend_needs_no_placement_but_still_fails_on_a_user_table():
+    expected = {"backend": "iptables", "hooks": [], "problems": [], "notes": []}
+    assert placement(plan(HUB), docker_facts(), "iptables") == expected
+    assert len(placement(plan(HUB), docker_facts(user_table=True), "iptables")["problems"]) == 2
+
+
+def test_drops_at_hooks_where_we_accept_nothing_do_not_matter():
+    client = {"listen": [], "forwarding": []}
+    assert placement(plan(client), docker_facts(user_table=True), "nftables")["problems"] == []
+    listen_only = plan({"listen": [{"interface": "wg0", "port": 51820, "sources": None}]})
+    facts = docker_facts()
+    result = placement(listen_only, facts, "nftables")
+    assert [hook["hook"] for hook in result["hooks"]] == ["input"]   # FORWARD's drop does not concern us
+
+
+def test_nat_chains_of_others_are_not_drops():
+    facts = {"chains": [{"tool": "nftables", "family": "ip", "table": "t", "chain": "post", "hook": "postrouting",
+                         "type": "nat", "policy": "accept", "drops": True, "drop_rules": 1}]}
+    assert placement(plan(HUB), facts, "nftables")["problems"] == []
+
+
+@pytest.mark.parametrize("facts, backend", [
+    ({}, "nftables"),                                        # nothing installed yet: nftables gets installed
+    ({"nft": True, "iptables": "nft"}, "nftables"),
+    ({"iptables": "legacy"}, "iptables"),                    # only iptables there: use it
+])
+def test_auto_picks_nftables_else_iptables(facts, backend):
+    assert choose_backend("auto", facts) == (backend, [])
+
+
+@pytest.mark.parametrize("tool, fact, hint", [("firewalld is running", "firewalld_running", "none"),
+                                              ("ufw is active", "ufw_active", "iptables")])
+def test_auto_refuses_ufw_and_firewalld_for_now(tool, fact, hint):
+    backend, problems = choose_backend("auto", {"nft": True, fact: True})
+    assert backend == "none"
+    assert problems[0].startswith(tool) and "not supported yet" in problems[0]
+    assert "wireguard_firewall_backend: %s" % hint in problems[0]
+    assert placement(plan(HUB), {"nft": True, fact: True}, "auto")["problems"] == problems
+
+
+def test_forced_backends_and_none():
+    assert choose_backend("iptables", {"ufw_active": True}) == ("iptables", [])
+    assert placement(plan(HUB), docker_facts(user_table=True), "none")["problems"] == []
+    with pytest.raises(ValueError, match="wireguard_firewall_backend 'ufw' is not one of auto, nftables"):
+        choose_backend("ufw", {})
+
+
+def test_junk_facts_are_ignored_not_crashed_on():
+    assert placement(plan(HUB), None, "nftables")["problems"] == []
+    assert placement(plan(HUB), {"chains": ["x", None, {"drops": True, "hook": "nowhere"}]}, "nftables")["hooks"] == []
+
+
+def test_filter_returns_the_placed_rules_and_refuses_junk():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.wirefleet.wireguard.plugins.filter.firewall_placement import FilterModule
+
+    placed = FilterModule().filters()["firewall_placement"]
+    result = placed(HUB, docker_facts(), backend="nftables")
+    assert result["pass_iptables"].count("-A WIREFLEET-PASS-FORWARD") == 4
+    assert ":WIREFLEET-PASS-INPUT" in result["pass_ip6tables"]
+    with pytest.raises(AnsibleFilterError, match="trusted must be a list"):
+        placed(HUB, {}, trusted="inet userfw forward")
+    with pytest.raises(AnsibleFilterError, match="wireguard_firewall_backend"):
+        placed(HUB, {}, backend="ufw")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("iptables-restore"),
+                    reason="needs root, unshare and iptables-restore")
+def test_iptables_restore_takes_the_placed_rules():
+    # in a network namespace of its own: the machine's rules are never touched
+    rules = plan(HUB)
+    hooks = placement(rules, docker_facts(), "nftables")["hooks"]
+    for tool, family in (("iptables-restore", 4), ("ip6tables-restore", 6)):
+        text = render_pass_iptables(rules, family, hooks)
+        done = subprocess.run(["unshare", "-n", tool, "--test", "--noflush"], input=text, capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 0, done.stderr
