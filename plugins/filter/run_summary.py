@@ -43,6 +43,16 @@ options:
     description: True for C(--check) and plan mode, where nothing is applied and new addresses are not leased yet.
     type: bool
     default: false
+  left_behind:
+    description: Hosts the run left with an out-of-date configuration (M(wirefleet.wireguard.converge_record)).
+    type: list
+    elements: str
+    default: []
+  inventory_sources:
+    description: C(ansible_inventory_sources), for the command that converges the hosts left behind.
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -186,17 +196,29 @@ def provisional_lines(fleet, check_mode=False):
     return ["Provisional addresses (no lease yet; the first real converge fixes them): " + ", ".join(hosts)]
 
 
+def left_behind_lines(left_behind, inventory_sources=(), check_mode=False):
+    """The hosts a partial run (--limit, an unreachable host) left with an out-of-date configuration."""
+    if not left_behind:
+        return []
+    inventory = " ".join("-i %s" % source for source in inventory_sources or ())
+    when = "after this run" if not check_mode else "even after a real run with these hosts"
+    return ["Left behind %s (their configuration changed, was never converged or is still to be removed, but they "
+            "were not converged): %s. Run: ansible-playbook %s playbooks/site.yml --limit %s"
+            % (when, ", ".join(left_behind), inventory, ",".join(left_behind))]
+
+
 def hint_lines(fleet):
     lines = hints(fleet)
     return ["Hints (Ansible cannot do these for you):"] + lines if lines else []
 
 
-def summary_lines(fleet, reports, play_hosts=(), devices=(), check_mode=False):
+def summary_lines(fleet, reports, play_hosts=(), devices=(), check_mode=False, left_behind=(), inventory_sources=()):
     """Every line of the summary; `reports` is {host: {"interface": ..., "firewall": ..., "sysctl": ...}}."""
     absent = fleet.get("absent") or []
     lines = [host_line(host, reports.get(host) or {}, absent, check_mode) for host in sorted(play_hosts)]
     lines += [device_line(device) for device in devices or []]
-    return lines + warning_lines(fleet) + provisional_lines(fleet, check_mode) + hint_lines(fleet)
+    return (lines + warning_lines(fleet) + left_behind_lines(left_behind, inventory_sources, check_mode)
+            + provisional_lines(fleet, check_mode) + hint_lines(fleet))
 
 
 def host_reports(hostvars, play_hosts):
@@ -208,11 +230,12 @@ def host_reports(hostvars, play_hosts):
     return reports
 
 
-def run_summary(fleet, hostvars=None, play_hosts=None, devices=None, check_mode=False):
+def run_summary(fleet, hostvars=None, play_hosts=None, devices=None, check_mode=False, left_behind=None,
+                inventory_sources=None):
     play_hosts = list(play_hosts or [])
     try:
         return summary_lines(fleet, host_reports(hostvars or {}, play_hosts), play_hosts, devices or [],
-                             _flag(check_mode))
+                             _flag(check_mode), list(left_behind or []), list(inventory_sources or []))
     except (AnsibleFilterError, AttributeError, KeyError, TypeError) as exc:
         raise AnsibleFilterError("run_summary: input is not a fleet and role reports of wirefleet.wireguard: %s"
                                  % exc) from exc

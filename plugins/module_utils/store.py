@@ -6,6 +6,7 @@
 Layout below the store directory:
   public/<host>/<network>.pub   public keys, written when a host's key is made (or rendered)
   leases.json                   tunnel addresses handed out automatically, so nobody is renumbered
+  converged.json                digest of each host's configuration at its last converge (converged.py)
   private/<host>/<network>.key  private keys of devices Ansible cannot reach (0600)
   psk/<network>/<a>--<b>.psk    preshared keys, one per peer pair (0600)
   devices/<host>/<interface>.*  rendered configs and QR codes of those devices (0600)
@@ -24,6 +25,7 @@ import os
 import re
 
 STORE_DIR_NAME = ".wirefleet-store"
+CONVERGED_FILE = "converged.json"
 # The old default, which Ansible parsed as inventory whenever the inventory source was a directory.
 OLD_STORE_DIR_NAME = "wirefleet-store"
 # Names ansible-core's InventoryManager.parse_source never descends into or parses, in any configuration
@@ -207,5 +209,14 @@ def read_leases(store):
         return json.load(handle)
 
 
+def read_converged(store):
+    """{host: digest of its configuration at its last converge} (see converged.py); {} before the first run."""
+    path = os.path.join(store, CONVERGED_FILE)
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
 def read_store(store):
-    return {"public_keys": read_public_keys(store), "leases": read_leases(store)}
+    return {"public_keys": read_public_keys(store), "leases": read_leases(store), "converged": read_converged(store)}

@@ -14,8 +14,10 @@ from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import I
 
 def _interface(what, value):
     """The interface as a sysctl key step: a dot in its name (eth0.100, a VLAN) is written '/', as sysctl wants."""
-    if not is_interface(value):
-        raise ValueError("%s %r is not an interface name (%s)" % (what, value, INTERFACE_RULE))
+    # '=' is a valid interface character but would split the line `key = value` of the sysctl file.
+    if not is_interface(value) or "=" in value:
+        raise ValueError("%s %r is not an interface name sysctl can take (%s, without '=')"
+                         % (what, value, INTERFACE_RULE))
     return value.replace(".", "/")
 
 

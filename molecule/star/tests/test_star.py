@@ -1,16 +1,18 @@
 """Scenario 1, star through a VPS hub: what a user checks, on real packets (molecule/star/molecule.yml).
 
-The last two tests grow the running fleet by wf-star-newbie with ansible-playbook and an extra inventory
-(only the hub and the newcomer change, a ping across an existing tunnel loses nothing), then remove it.
+The last tests grow the running fleet by wf-star-newbie with ansible-playbook and an extra inventory
+(only the hub and the newcomer change, a ping across an existing tunnel loses nothing), remove it, then add
+it again with `--limit wf-star-newbie`, which must name the hub it left behind.
 """
 
+import os
 import re
 
 import pytest
 
 import wirefleet_verify as wv
 from star_fleet import (CLIENTS, HUB_UPLINK, IF, INTERNET, MANAGED, NEWBIE, VPN, Ping, changed_on_host, nat_probe,
-                        node, run_site)
+                        node, run_playbook, run_site, summary)
 
 
 @pytest.fixture(scope="module", params=MANAGED)
@@ -154,3 +156,18 @@ def test_shrink_fleet(tmp_path, hub, desktop, laptop, newbie):
     assert newbie.run("ip link show wg0").rc != 0
     assert not newbie.file("/etc/wireguard/wg0.conf").exists
     assert not newbie.service("wg-quick@wg0").is_enabled
+
+
+def test_limited_run_names_the_hub_it_left_behind(tmp_path, hub, newbie):
+    """`--limit wf-star-newbie` adds the newcomer but leaves the hub without its peer: the run says so, names
+    the hub and the command to run; a hub that was never told stays as it was."""
+    hub_peers = wv.allowed_ips(hub, IF)
+    converge = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
+    report = run_playbook(tmp_path, converge, GROW, limit=NEWBIE)
+    lines = summary(report)
+    print("\n".join(lines))
+    behind = [line for line in lines if line.startswith("Left behind")]
+    assert len(behind) == 1 and ": wf-star-hub. Run: ansible-playbook " in behind[0], lines
+    assert behind[0].endswith("playbooks/site.yml --limit wf-star-hub"), behind[0]
+    assert wv.allowed_ips(hub, IF) == hub_peers
+    assert newbie.file("/etc/wireguard/wg0.conf").exists
