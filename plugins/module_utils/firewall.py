@@ -391,13 +391,19 @@ def _accepted_families(rules):
     return hooks
 
 
+def _fact(chain, key):
+    """A name from the host's ruleset, for a message: as it is when it is one line of text, else quoted."""
+    value = chain.get(key)
+    return value if is_safe_text(value) and value.strip() == value and value else _shown(value)
+
+
 def _chain_id(chain):
-    return "%s %s %s" % (chain.get("family"), chain.get("table"), chain.get("chain"))
+    return "%s %s %s" % (_fact(chain, "family"), _fact(chain, "table"), _fact(chain, "chain"))
 
 
 def _why(chain):
     reasons = ["policy drop"] if chain.get("policy") == "drop" else []
-    if chain.get("drop_rules"):
+    if isinstance(chain.get("drop_rules"), int) and chain["drop_rules"] > 0:
         reasons.append("%d drop/reject rule(s)" % chain["drop_rules"])
     return ", ".join(reasons)
 
@@ -418,8 +424,8 @@ def _nft_problem(chain):
     return ("table %s %s, chain %s (hook %s, %s) would drop %s that wirefleet accepts: an accept in wirefleet's "
             "rules does not override a drop in another table, and wirefleet does not edit tables of others. Remove "
             "that drop (or make the chain's policy accept), or set wireguard_firewall_backend: none and allow the "
-            "WireGuard traffic there yourself" % (chain.get("family"), chain.get("table"), chain.get("chain"),
-                                                  chain.get("hook"), _why(chain), WHAT_IS_DROPPED[chain["hook"]]))
+            "WireGuard traffic there yourself" % (_fact(chain, "family"), _fact(chain, "table"), _fact(chain, "chain"),
+                                                  chain["hook"], _why(chain), WHAT_IS_DROPPED[chain["hook"]]))
 
 
 def placement(rules, facts, backend="auto", trusted=()):
@@ -456,7 +462,7 @@ def _place(result, chain, families, backend, docker_user):
         result["hooks"].append({"family": family, "hook": chain["hook"], "chain": chain["chain"], "target": target})
     docker = ", Docker's DOCKER-USER present" if chain["hook"] == "forward" and docker_user else ""
     result["notes"].append("%s %s drops (%s%s): wirefleet's %s accepts are placed in %s, jumped to from its top"
-                           % (chain["tool"], chain["chain"], _why(chain), docker, chain["hook"], target))
+                           % (_fact(chain, "tool"), _fact(chain, "chain"), _why(chain), docker, chain["hook"], target))
 
 
 def render_pass_iptables(rules, family, hooks):

@@ -11,7 +11,9 @@ import shutil
 import subprocess
 
 import pytest
+from ansible.errors import AnsibleFilterError
 
+from ansible_collections.wirefleet.wireguard.plugins.filter.firewall_placement import FilterModule
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.firewall import (
     choose_backend,
     placement,
@@ -19,6 +21,8 @@ from ansible_collections.wirefleet.wireguard.plugins.module_utils.firewall impor
     render_pass_iptables,
 )
 from ansible_collections.wirefleet.wireguard.plugins.modules import firewall_facts
+
+from test_templates_safety import FIREWALL, environment
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "firewall")
 HUB = {"listen": [{"interface": "wg0", "port": 51820, "sources": None}],
@@ -132,9 +136,6 @@ def test_junk_facts_are_ignored_not_crashed_on():
 
 
 def test_filter_returns_the_placed_rules_and_refuses_junk():
-    from ansible.errors import AnsibleFilterError
-    from ansible_collections.wirefleet.wireguard.plugins.filter.firewall_placement import FilterModule
-
     placed = FilterModule().filters()["firewall_placement"]
     result = placed(HUB, docker_facts(), backend="nftables")
     assert result["pass_iptables"].count("-A WIREFLEET-PASS-FORWARD") == 4
@@ -156,3 +157,44 @@ def test_iptables_restore_takes_the_placed_rules():
         done = subprocess.run(["unshare", "-n", tool, "--test", "--noflush"], input=text, capture_output=True,
                               text=True, check=False)
         assert done.returncode == 0, done.stderr
+
+
+def render_pass_script(folder):
+    """wirefleet-pass as the role installs it, for rule files in folder."""
+    text = environment(FIREWALL).get_template("wirefleet-pass.j2").render(wireguard_firewall_dir=str(folder),
+                                                                          ansible_managed="test")
+    script = folder / "wirefleet-pass"
+    script.write_text(text)
+    script.chmod(0o755)
+    return script
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("iptables-restore"),
+                    reason="needs root, unshare and iptables-restore")
+def test_the_pass_script_places_checks_repairs_and_removes(tmp_path):
+    rules = plan(HUB)
+    hooks = placement(rules, docker_facts(), "nftables")["hooks"]
+    (tmp_path / "pass-iptables.rules").write_text(render_pass_iptables(rules, 4, hooks))
+    (tmp_path / "pass-ip6tables.rules").write_text(render_pass_iptables(rules, 6, hooks))
+    script = render_pass_script(tmp_path)
+    # one shell in a network namespace of its own (the machine's rules are never touched), Docker's rules first
+    steps = " && ".join([
+        "iptables -P FORWARD DROP", "iptables -N DOCKER-USER", "iptables -A FORWARD -j DOCKER-USER",
+        "! {s} check", "{s} start", "{s} start", "{s} check",
+        "iptables -S FORWARD | sed -n 2p | grep -qx -- '-A FORWARD -j WIREFLEET-PASS-FORWARD'",
+        "test $(iptables -S WIREFLEET-PASS-FORWARD | grep -c '^-A') = 4",
+        "ip6tables -C INPUT -j WIREFLEET-PASS-INPUT",
+        "iptables -D WIREFLEET-PASS-FORWARD 1", "! {s} check",       # a deleted accept is noticed
+        "{s} start", "{s} check", "{s} stop", "! {s} check",
+        "! iptables-save | grep -q WIREFLEET", "! ip6tables-save | grep -q WIREFLEET",
+        "iptables -C FORWARD -j DOCKER-USER",                         # Docker's rules stay
+    ]).format(s=script)
+    done = subprocess.run(["unshare", "-n", "sh", "-ec", steps], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_names_from_the_host_cannot_add_lines_to_the_message():
+    facts = {"chains": [{"tool": "nftables", "family": "inet", "table": "evil\nok: all good", "chain": "fwd",
+                         "hook": "forward", "type": "filter", "policy": "drop", "drops": True, "drop_rules": "x"}]}
+    problem, = placement(plan(HUB), facts, "nftables")["problems"]
+    assert "\n" not in problem and "table inet 'evil\\nok: all good', chain fwd (hook forward, policy drop)" in problem
