@@ -13,12 +13,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
+
+
+def _plain(value):
+    """Plain dicts, lists and scalars: Ansible hands facts over in its own container types, whose text form
+    (repr) would differ from run to run."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [_plain(item) for item in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return str(value)
 
 
 def host_digest(entry):
     """sha256 of what a host runs: its interfaces (peers, keys, routes) and system needs; hints left out."""
-    wanted = {"interfaces": entry.get("interfaces") or {}, "system": entry.get("system") or {}}
-    text = json.dumps(wanted, sort_keys=True, separators=(",", ":"), default=str)
+    wanted = _plain({"interfaces": entry.get("interfaces") or {}, "system": entry.get("system") or {}})
+    text = json.dumps(wanted, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

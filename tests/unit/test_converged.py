@@ -70,3 +70,16 @@ def test_the_summary_line_names_the_hosts_and_the_command():
     line, = left_behind_lines(["vps", "gw"], ["/srv/inv"])
     assert line.startswith("Left behind after this run (") and ": vps, gw. " in line
     assert line.endswith("Run: ansible-playbook -i /srv/inv playbooks/site.yml --limit vps,gw")
+
+
+class _AnsibleLikeDict(dict):
+    """Stands for the container types Ansible hands facts over in: same content, another type and repr."""
+
+    def __repr__(self):
+        return "<lazy dict at %x>" % id(self)
+
+
+def test_the_digest_depends_on_content_only_not_on_container_types():
+    entry = _fleet(STAR, ["vps", "laptop"])["hosts"]["vps"]
+    wrapped = _AnsibleLikeDict(interfaces=_AnsibleLikeDict(entry["interfaces"]), system=tuple(entry["system"].items()))
+    assert host_digest(dict(wrapped, system=dict(wrapped["system"]))) == host_digest(entry)
