@@ -58,8 +58,8 @@ ROLE_VARIABLES = {
     ),
     "wireguard_install": (
         "wireguard_install_cache_valid_time", "wireguard_install_computed", "wireguard_install_full_tunnel_packages",
-        "wireguard_install_implementation", "wireguard_install_packages", "wireguard_install_resolvconf",
-        "wireguard_install_resolvconf_package", "wireguard_install_supported_platforms",
+        "wireguard_install_implementation", "wireguard_install_package_manager", "wireguard_install_packages",
+        "wireguard_install_resolvconf", "wireguard_install_resolvconf_package",
         "wireguard_install_update_cache", "wireguard_install_userspace_package",
     ),
     "wireguard_interface": (
@@ -91,7 +91,8 @@ _SERVICE = ("wireguard_interface runs every interface as an enabled wg-quick@<in
             "wireguard_state: absent removes a host's interfaces")
 _CONFIG_FILE = ("wirefleet writes <interface>.conf itself, in wireguard_interface_dir "
                 "(owner, mode, file name and backups are not settings)")
-_PLATFORM = "wirefleet runs on Debian 12 and 13 with wg-quick (wireguard_install_supported_platforms)"
+_PLATFORM = ("wirefleet installs with the host's package manager (apt, dnf or pacman: "
+             "wireguard_install_package_manager) and runs every interface with wg-quick")
 _KEY_FILES = "private keys stay in wireguard_keys_dir on their host, public keys in the controller store"
 
 # What other WireGuard roles call these (githubixx/ansible-role-wireguard first, the most used one,

@@ -263,3 +263,22 @@ def test_bad_modes_are_errors():
 
 def test_filter_is_registered():
     assert FilterModule().filters()["install_plan"] is install_plan
+
+
+# --- the role hands the filter every setting the user has ------------------------------------------------------
+
+def test_the_role_passes_every_install_variable_to_the_plan():
+    import os
+    import yaml
+    from ansible_collections.wirefleet.wireguard.plugins.module_utils.platforms import PATHS
+    role = os.path.join(os.path.dirname(__file__), "..", "..", "roles", "wireguard_install")
+    with open(os.path.join(role, "tasks", "detect.yml"), encoding="utf-8") as handle:
+        tasks = yaml.safe_load(handle)
+    with open(os.path.join(role, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
+        options = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+    expression = next(task["ansible.builtin.set_fact"]["__wireguard_install_plan"] for task in tasks
+                      if "__wireguard_install_plan" in task.get("ansible.builtin.set_fact", {}))
+    # The apt cache settings go to the apt task itself; every other setting shapes the plan.
+    for name in set(options) - {"wireguard_install_update_cache", "wireguard_install_cache_valid_time"}:
+        assert "=%s" % name in expression.replace(" ", ""), name
+    assert options["wireguard_install_package_manager"]["choices"] == ["auto"] + list(PATHS)
