@@ -175,6 +175,12 @@ def host_line(host, reports, absent=(), check_mode=False):
     return "%s: %s%s - %s" % (host, status, " (absent)" if host in absent else "", "; ".join(parts) or "nothing to do")
 
 
+def placement_lines(host, reports):
+    """What the firewall role placed in front of another firewall's drops (Docker's FORWARD policy, ...)."""
+    notes = (reports.get("firewall") or {}).get("placed") or []
+    return ["%s: %s" % (host, note) for note in notes]
+
+
 def device_line(device):
     line = "%s: unmanaged device, %s config at %s" % (device["host"], device["interface"], device["config"])
     if device.get("qr_png"):
@@ -216,6 +222,7 @@ def summary_lines(fleet, reports, play_hosts=(), devices=(), check_mode=False, l
     """Every line of the summary; `reports` is {host: {"interface": ..., "firewall": ..., "sysctl": ...}}."""
     absent = fleet.get("absent") or []
     lines = [host_line(host, reports.get(host) or {}, absent, check_mode) for host in sorted(play_hosts)]
+    lines += [line for host in sorted(play_hosts) for line in placement_lines(host, reports.get(host) or {})]
     lines += [device_line(device) for device in devices or []]
     return (lines + warning_lines(fleet) + left_behind_lines(left_behind, inventory_sources, check_mode)
             + provisional_lines(fleet, check_mode) + hint_lines(fleet))

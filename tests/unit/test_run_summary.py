@@ -170,3 +170,10 @@ def test_real_fleet(build, hub, client):
 
 def test_registered():
     assert FilterModule().filters() == {"run_summary": run_summary}
+
+
+def test_placed_accepts_are_named_after_the_host_lines():
+    from ansible_collections.wirefleet.wireguard.plugins.filter.run_summary import summary_lines
+    reports = {"gw": {"firewall": {"backend": "nftables", "rules": 3, "placed": ["ip filter FORWARD drops (...)"]}}}
+    lines = summary_lines({"hosts": {}, "absent": []}, reports, ["gw"])
+    assert lines == ["gw: unchanged - firewall nftables 3 rules", "gw: ip filter FORWARD drops (...)"]
