@@ -6,13 +6,18 @@ export DEBIAN_FRONTEND=noninteractive
 
 # Installed for real: what every scenario needs to boot systemd, run Ansible
 # (python3, python3-apt) and verify (ping, nc, tcpdump, ss/ip, curl).
+# openssh-server is installed but disabled (ssh.service is off, no host key
+# in the image): a scenario that reaches its hosts over SSH starts it, and the
+# drop-in below makes each container's own host key at the first start.
 INSTALL="systemd systemd-sysv dbus python3 python3-apt iproute2 iputils-ping
-         procps sudo ca-certificates netcat-openbsd tcpdump curl"
+         procps sudo ca-certificates netcat-openbsd tcpdump curl openssh-server"
 # Only cached in /var/cache/apt/archives: the roles install these offline.
 # Each package is also downloaded on its own, so any subset/order a role
 # uses resolves from the cache. openresolv and resolvconf conflict: both
-# are cached, separately.
-CACHE_ONLY="wireguard-tools wireguard-go nftables iptables"
+# are cached, separately. ufw and firewalld are for scenarios that test a
+# host whose own firewall is already there (they install what they test);
+# ipset and python3-cap-ng are what firewalld recommends besides iptables.
+CACHE_ONLY="wireguard-tools wireguard-go nftables iptables ufw firewalld ipset python3-cap-ng"
 CACHE_ALTERNATIVES="openresolv resolvconf"
 
 # --- apt sources (deb822) and policy ---------------------------------------
@@ -65,6 +70,30 @@ apt-get update
 apt-get -y dist-upgrade
 # shellcheck disable=SC2086
 apt-get -y install $INSTALL
+
+# --- sshd: installed, off, no host key -------------------------------------------
+# openssh-server's postinst made host keys: every container would share them.
+rm -f /etc/ssh/ssh_host_*
+systemctl disable ssh.service
+systemctl disable ssh.socket 2>/dev/null || true
+cat >/etc/ssh/sshd_config.d/90-wirefleet-test.conf <<'CONF'
+# wirefleet test image: key authentication only, no root login. One host key,
+# made by ssh.service at its first start in each container (see the drop-in).
+HostKey /etc/ssh/ssh_host_ed25519_key
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+CONF
+mkdir -p /etc/systemd/system/ssh.service.d
+cat >/etc/systemd/system/ssh.service.d/90-wirefleet-hostkey.conf <<'CONF'
+# wirefleet test image: this container's own host key, made before sshd's config test.
+[Service]
+ExecStartPre=
+ExecStartPre=/bin/sh -c 'test -s /etc/ssh/ssh_host_ed25519_key || exec /usr/bin/ssh-keygen -q -t ed25519 -N "" -C "" -f /etc/ssh/ssh_host_ed25519_key'
+ExecStartPre=/usr/sbin/sshd -t
+CONF
+systemctl is-enabled ssh.service && { echo "ERROR: ssh.service must be disabled in the image"; exit 1; }
 
 # --- the offline cache --------------------------------------------------------
 apt-get clean          # drop the .debs of what is installed for real
