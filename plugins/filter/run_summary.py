@@ -74,6 +74,8 @@ _value:
   elements: str
 """
 
+import shlex
+
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
@@ -206,11 +208,11 @@ def left_behind_lines(left_behind, inventory_sources=(), check_mode=False):
     """The hosts a partial run (--limit, an unreachable host) left with an out-of-date configuration."""
     if not left_behind:
         return []
-    inventory = " ".join("-i %s" % source for source in inventory_sources or ())
+    inventory = " ".join("-i %s" % shlex.quote(str(source)) for source in inventory_sources or ())
     when = "after this run" if not check_mode else "even after a real run with these hosts"
     return ["Left behind %s (their configuration changed, was never converged or is still to be removed, but they "
             "were not converged): %s. Run: ansible-playbook %s playbooks/site.yml --limit %s"
-            % (when, ", ".join(left_behind), inventory, ",".join(left_behind))]
+            % (when, ", ".join(left_behind), inventory, shlex.quote(",".join(left_behind)))]
 
 
 def hint_lines(fleet):

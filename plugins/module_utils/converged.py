@@ -45,6 +45,10 @@ def _expected(fleet):
 def left_behind(fleet, converged_hosts, previous):
     """Hosts the fleet changed (or never converged, or still to remove) that this run did not converge."""
     previous = previous if isinstance(previous, dict) else {}
+    if not previous:
+        # No record yet (a fleet converged before wirefleet kept one): nothing to compare with, and naming every
+        # host would be noise. The first whole run writes the record.
+        return []
     done = set(converged_hosts or ())
     behind = []
     for host, digest in sorted(_expected(fleet).items()):

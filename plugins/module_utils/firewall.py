@@ -369,6 +369,9 @@ def choose_backend(requested, facts):
         _refuse("wireguard_firewall_backend", requested, "one of %s" % ", ".join(BACKENDS))
     if requested != "auto":
         return requested, []
+    if facts.get("nft_unreadable"):
+        return "nftables", ["`nft -j list ruleset` failed on this host, so wirefleet cannot tell whether another "
+                            "firewall drops its traffic: fix nft (or set wireguard_firewall_backend explicitly)"]
     if facts.get("firewalld_running"):
         return "none", ["firewalld is running and wirefleet has no firewalld backend yet (not supported yet): set "
                         "wireguard_firewall_backend: none and open the WireGuard port and forwarding in firewalld "
@@ -442,7 +445,13 @@ def placement(rules, facts, backend="auto", trusted=()):
     if backend == "none" or problems or not rules:
         return result
     trusted = set(trusted or ())
-    for chain, families in _foreign_drops(facts, _accepted_families(rules)):
+    hooks = _accepted_families(rules)
+    for chain in facts.get("chains") or ():
+        if isinstance(chain, dict) and not chain.get("drops") and chain.get("conditional_drop_rules") and hooks.get(
+                chain.get("hook")):
+            result["notes"].append("%s has %s conditional drop/reject rule(s) (e.g. fail2ban): wirefleet assumes they "
+                                   "do not match WireGuard traffic" % (_chain_id(chain), chain["conditional_drop_rules"]))
+    for chain, families in _foreign_drops(facts, hooks):
         name = _chain_id(chain)
         if name in trusted:
             result["notes"].append("%s (%s) is trusted to accept the WireGuard traffic itself" % (name, _why(chain)))
@@ -465,6 +474,22 @@ def _place(result, chain, families, backend, docker_user):
                            % (_fact(chain, "tool"), _fact(chain, "chain"), _why(chain), docker, chain["hook"], target))
 
 
+def _is_exit_accept(rule):
+    """The exit gateway's `iif wg0 accept`: anything from the tunnel, wherever it goes."""
+    return (rule.chain == "forward" and rule.iif and not (rule.oif or rule.not_iif or rule.saddr or rule.daddr
+                                                          or rule.proto or rule.ct))
+
+
+def _towards_uplinks(rule, uplinks):
+    """Placed in front of another firewall's drops, the exit accept goes only out of the NAT uplinks: placed
+    first in FORWARD, `-i wg0 -j ACCEPT` would also open Docker's bridges and unpublished container ports to
+    every peer, which Docker's own chains drop."""
+    if not _is_exit_accept(rule) or not uplinks:
+        return [rule]
+    return [Rule(rule.chain, rule.verdict, "%s, out of %s" % (rule.comment, uplink), iif=rule.iif, oif=uplink,
+                 family=rule.family) for uplink in uplinks]
+
+
 def render_pass_iptables(rules, family, hooks):
     """iptables-restore --noflush input with the accepts of rules in WIREFLEET-PASS-* for the placed hooks."""
     wanted = sorted({hook.get("hook") for hook in hooks if hook.get("family") == family} & set(PASS_CHAINS))
@@ -475,8 +500,10 @@ def render_pass_iptables(rules, family, hooks):
              % ("ip6tables" if family == 6 else "iptables", " and ".join(BUILTIN_CHAINS[h] for h in wanted)),
              "*filter"]
     lines.extend(":%s - [0:0]" % PASS_CHAINS[hook] for hook in wanted)
+    uplinks = sorted({rule.oif for rule in rules if rule.chain == "postrouting" and rule.family == family and rule.oif})
     for rule in rules:
         if rule.chain in wanted and rule.verdict == "accept" and rule.family in (None, family):
-            lines.append(_iptables_line(rule, family, PASS_CHAINS[rule.chain]))
+            for placed in _towards_uplinks(rule, uplinks):
+                lines.append(_iptables_line(placed, family, PASS_CHAINS[rule.chain]))
     lines.append("COMMIT")
     return "\n".join(lines) + "\n"

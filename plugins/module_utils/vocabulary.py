@@ -98,6 +98,10 @@ _KEY_FILES = "private keys stay in wireguard_keys_dir on their host, public keys
 # What other WireGuard roles call these (githubixx/ansible-role-wireguard first, the most used one,
 # then lablabs/ansible-role-wireguard and common spellings), and how wirefleet says it.
 OTHER_ROLES_VARIABLES = {
+    # ours, removed: the install role plans per distribution now
+    "wireguard_install_supported_platforms": ("removed: the install role no longer refuses distributions; it plans "
+                                              "the package manager path per host (wireguard_install_package_manager "
+                                              "forces one)"),
     "wireguard_addresses": "wirefleet takes one address per family: wireguard_address (IPv4) and wireguard_address6",
     "wireguard_allowed_ips": _ALLOWED_IPS,
     "wireguard_peers_allowed_ips": _ALLOWED_IPS,

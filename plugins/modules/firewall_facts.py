@@ -153,24 +153,40 @@ def _nft_invalid_only(expr):
         and matches[0].get("right") in ("invalid", ["invalid"])
 
 
-def _count_nft_drops(rules, key, seen):
+def _count_nft_drops(rules, key, seen, conditional=False):
+    """(unconditional, conditional) drop/reject rules of a chain and the chains it jumps to.
+
+    A drop behind a match (fail2ban's `ip saddr @set reject`, sshguard, a port of another service) cannot be
+    judged from here: it is counted apart, reported, and not taken for a drop of WireGuard traffic.
+    """
     if key in seen:
-        return 0
+        return 0, 0
     seen.add(key)
-    count = 0
+    unconditional = conditional_count = 0
     for expr in rules.get(key, ()):
         verdict = _nft_verdict(expr)
+        matched = conditional or any("match" in item for item in expr)
         if verdict in ("drop", "reject"):
-            count += 0 if _nft_invalid_only(expr) else 1
+            if _nft_invalid_only(expr):
+                continue
+            if matched:
+                conditional_count += 1
+            else:
+                unconditional += 1
         elif isinstance(verdict, tuple):
-            count += _count_nft_drops(rules, key[:2] + (verdict[1],), seen)
-    return count
+            inner, inner_conditional = _count_nft_drops(rules, key[:2] + (verdict[1],), seen, matched)
+            unconditional += inner
+            conditional_count += inner_conditional
+    return unconditional, conditional_count
 
 
-def _skipped_table(family, table, iptables_variant):
+def _skipped_chain(family, table, chain, iptables_variant):
+    """Our own table, and the base chains iptables-nft makes (read through iptables-save instead)."""
     if (family, table) == OWN_TABLE or family not in ("ip", "ip6", "inet"):
         return True
-    return iptables_variant == "nft" and family in ("ip", "ip6") and table in IPTABLES_TABLES
+    # Only iptables-nft's own upper-case base chains: a user's `table ip filter { chain input ... }` still counts.
+    return (iptables_variant == "nft" and family in ("ip", "ip6") and table in IPTABLES_TABLES
+            and chain in IPTABLES_BUILTINS.get(table, {}))
 
 
 def parse_nft_ruleset(text, iptables_variant=None):
@@ -185,13 +201,14 @@ def parse_nft_ruleset(text, iptables_variant=None):
         chain = item.get("chain")
         if not chain or chain.get("hook") not in HOOKS:
             continue
-        if _skipped_table(chain["family"], chain["table"], iptables_variant):
+        if _skipped_chain(chain["family"], chain["table"], chain["name"], iptables_variant):
             continue
-        drops = _count_nft_drops(rules, (chain["family"], chain["table"], chain["name"]), set())
+        drops, conditional = _count_nft_drops(rules, (chain["family"], chain["table"], chain["name"]), set())
         policy = chain.get("policy", "accept")
         chains.append({"tool": "nftables", "family": chain["family"], "table": chain["table"], "chain": chain["name"],
                        "hook": chain["hook"], "type": chain.get("type", "filter"), "policy": policy,
-                       "drops": policy == "drop" or drops > 0, "drop_rules": drops})
+                       "drops": policy == "drop" or drops > 0, "drop_rules": drops,
+                       "conditional_drop_rules": conditional})
     return chains
 
 
@@ -218,7 +235,12 @@ def detect(module):
     if version is not None and version[0] == 0:
         facts["iptables"] = iptables_variant(version[1].strip())
     ruleset = _run(module, "nft", "-j", "list", "ruleset")
-    if ruleset is not None and ruleset[0] == 0:
+    if ruleset is not None and ruleset[0] != 0:
+        # nft is there but its ruleset cannot be read: never fall back to iptables (that would remove a running
+        # inet wirefleet table); the placement refuses the host instead.
+        facts["nft"] = True
+        facts["nft_unreadable"] = True
+    elif ruleset is not None:
         facts["nft"] = True
         facts["chains"].extend(parse_nft_ruleset(ruleset[1], facts["iptables"]))
     for tool in ("iptables", "ip6tables"):

@@ -60,9 +60,11 @@ def test_a_new_key_changes_the_digest():
             != host_digest(_fleet(STAR, ["vps"])["hosts"]["vps"]))
 
 
-def test_junk_in_the_record_counts_as_never_converged():
+def test_without_a_record_nobody_is_named_and_junk_counts_as_no_record():
     fleet = _fleet(STAR, ["vps", "laptop"])
-    assert converge_record(fleet, [], ["not", "a", "mapping"])["left_behind"] == ["laptop", "vps"]
+    assert converge_record(fleet, ["vps"], {})["left_behind"] == []
+    junk = converge_record(fleet, ["vps"], ["not", "a", "mapping"])
+    assert junk["left_behind"] == [] and sorted(junk["record"]) == ["vps"]
 
 
 def test_the_summary_line_names_the_hosts_and_the_command():

@@ -43,9 +43,11 @@ def test_user_table_policy_and_drop_rules():
     chains = by_name(firewall_facts.parse_nft_ruleset(data("docker_userfw.nft.json"), "nft"))
     forward = chains["nftables", "inet", "userfw", "forward"]
     assert (forward["hook"], forward["policy"], forward["drops"], forward["drop_rules"]) == ("forward", "drop", True, 0)
-    # ct state invalid drop does not count; iifname "eth9" drop and tcp dport 23 reject do
+    # ct state invalid drop does not count; iifname "eth9" drop and tcp dport 23 reject are conditional: counted
+    # apart and not taken for drops of WireGuard traffic (else fail2ban's table would refuse every hub)
     userinput = chains["nftables", "inet", "userfw", "input"]
-    assert (userinput["policy"], userinput["drops"], userinput["drop_rules"]) == ("accept", True, 2)
+    assert (userinput["policy"], userinput["drops"], userinput["drop_rules"], userinput["conditional_drop_rules"]) \
+        == ("accept", False, 0, 2)
     nat = chains["nftables", "ip", "usernat", "post"]
     assert (nat["hook"], nat["type"], nat["drops"]) == ("postrouting", "nat", False)
 
@@ -141,3 +143,51 @@ def test_module_on_a_bare_host(monkeypatch, capsys):
     fake_host(monkeypatch, {})
     result = run_module(capsys)
     assert result["chains"] == [] and result["iptables"] is None and result["nft"] is False
+
+
+def _ruleset(*objects):
+    import json
+    return json.dumps({"nftables": list(objects)})
+
+
+def _chain(table, name, hook, policy="accept", family="inet"):
+    return {"chain": {"family": family, "table": table, "name": name, "type": "filter", "hook": hook, "prio": 0,
+                      "policy": policy}}
+
+
+def _rule(table, chain, *expr, family="inet"):
+    return {"rule": {"family": family, "table": table, "chain": chain, "expr": list(expr)}}
+
+
+FAIL2BAN_REJECT = _rule("f2b-table", "f2b-chain",
+                        {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 22}},
+                        {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}},
+                                   "right": "@addr-set-sshd"}},
+                        {"reject": None})
+
+
+def test_fail2ban_table_is_a_conditional_drop_not_a_refusal():
+    chains = by_name(firewall_facts.parse_nft_ruleset(_ruleset(_chain("f2b-table", "f2b-chain", "input"),
+                                                               FAIL2BAN_REJECT)))
+    chain = chains["nftables", "inet", "f2b-table", "f2b-chain"]
+    assert (chain["drops"], chain["drop_rules"], chain["conditional_drop_rules"]) == (False, 0, 1)
+
+
+def test_an_unconditional_drop_and_a_drop_behind_a_conditional_jump():
+    ruleset = _ruleset(_chain("userfw", "input", "input"), _rule("userfw", "input", {"counter": None}, {"drop": None}),
+                       _chain("other", "forward", "forward"),
+                       _rule("other", "forward", {"match": {"op": "==", "left": {"meta": {"key": "iifname"}},
+                                                            "right": "eth9"}}, {"jump": {"target": "deny"}}),
+                       _rule("other", "deny", {"drop": None}))
+    chains = by_name(firewall_facts.parse_nft_ruleset(ruleset))
+    assert chains["nftables", "inet", "userfw", "input"]["drops"] is True
+    forward = chains["nftables", "inet", "other", "forward"]
+    assert (forward["drops"], forward["conditional_drop_rules"]) == (False, 1)
+
+
+def test_a_users_own_ip_filter_table_is_read_even_with_iptables_nft():
+    ruleset = _ruleset(_chain("filter", "input", "input", policy="drop", family="ip"),
+                       _chain("filter", "INPUT", "input", family="ip"))
+    chains = by_name(firewall_facts.parse_nft_ruleset(ruleset, "nft"))
+    assert ("nftables", "ip", "filter", "input") in chains  # the user's chain
+    assert ("nftables", "ip", "filter", "INPUT") not in chains  # iptables-nft's, read through iptables-save

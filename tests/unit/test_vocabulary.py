@@ -492,3 +492,8 @@ def reference_distance(word, other):
 @given(st.text("abc_", max_size=7), st.text("abc_", max_size=7))
 def test_one_edit_check_agrees_with_the_edit_distance(word, other):
     assert vocabulary._within_one_edit(word, other) == (reference_distance(word, other) <= 1)
+
+
+def test_a_removed_variable_of_ours_says_what_replaced_it():
+    from ansible_collections.wirefleet.wireguard.plugins.module_utils.vocabulary import unknown_variable_message
+    assert unknown_variable_message("wireguard_install_supported_platforms").startswith("removed:")
