@@ -94,7 +94,10 @@ def test_traffic_passes_and_survives_what_dockerd_does_on_restart(gateway, lapto
 def test_nftables_restart_flushes_everything_and_the_accepts_are_placed_again(gateway, laptop, internet):
     # nftables.service's flush ruleset also empties iptables-nft's tables: wirefleet-pass is PartOf it
     gateway.run_expect([0], "systemctl restart nftables")
-    gateway.run_expect([0], "iptables -w -C FORWARD -j WIREFLEET-PASS-FORWARD")
+    # systemctl returns once nftables.service is up; the restart it propagates to wirefleet-pass (PartOf, ordered
+    # after it) may still be running then: wait for it, as a boot would.
+    gateway.run_expect([0], "for i in $(seq 1 40); do iptables -w -C FORWARD -j WIREFLEET-PASS-FORWARD 2>/dev/null "
+                            "&& exit 0; sleep 0.25; done; systemctl status wirefleet-pass --no-pager; exit 1")
     gateway.run_expect([0], "nft list table inet wirefleet")
     gateway.run_expect([0], "iptables -w -N DOCKER-USER 2>/dev/null; iptables -w -A DOCKER-USER -j RETURN; "
                             + DOCKER_RESTART)   # "dockerd" puts its rules back
