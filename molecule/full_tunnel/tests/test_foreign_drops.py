@@ -77,7 +77,10 @@ def test_docker_drop_stays_and_our_accepts_come_first(gateway):
     assert [rule for rule in rules if rule.startswith("-A")][:2] == ["-A FORWARD -j WIREFLEET-PASS-FORWARD",
                                                                      "-A FORWARD -j DOCKER-USER"], rules
     placed = gateway.check_output("iptables -w -S WIREFLEET-PASS-FORWARD")
-    assert re.search(r'-A WIREFLEET-PASS-FORWARD -i gateway0 .*"gateway0: exit gateway" -j ACCEPT', placed), placed
+    # the exit accept placed first in FORWARD goes only out of the NAT uplink, never into Docker's bridges
+    assert re.search(r'-A WIREFLEET-PASS-FORWARD -i gateway0 -o (\S+) .*"gateway0: exit gateway, out of \1" -j ACCEPT',
+                     placed), placed
+    assert not re.search(r'-A WIREFLEET-PASS-FORWARD -i gateway0 -m comment', placed), placed
     # only accepts: wirefleet's own drops stay in its nftables table
     assert "DROP" not in placed and "REJECT" not in placed
     assert gateway.service("wirefleet-pass").is_enabled and gateway.service("wirefleet-pass").is_running
