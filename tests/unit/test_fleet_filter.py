@@ -97,7 +97,7 @@ def test_host_in_no_role_with_a_model_variable_is_a_warning(tmp_path):
 
 
 def test_hosts_without_wirefleet_variables_are_left_alone(tmp_path):
-    files = {"hosts.yml": HOSTS + "    databases:\n      hosts:\n        db1: {ansible_host: 192.0.2.50}\n",
+    files = {"hosts.yml": HOSTS + "    databases:\n      hosts:\n        db1: {ansible_host: 198.18.99.50}\n",
              "group_vars/all.yml": NETWORKS + "wireguard_install_cache_valid_time: 3600\n"}
     result = _compute_as_play_host(tmp_path, files, "vps")
     assert result["warnings"] == []
