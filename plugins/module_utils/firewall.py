@@ -356,7 +356,7 @@ def render_iptables(rules, family):
 # So wherever wirefleet accepts traffic at a hook, every foreign base chain there that drops must either be
 # passed (an iptables chain: a jump at its top into a chain of accepts of ours, as the iptables backend does)
 # or be vouched for by the user (trusted); anything else fails the host before its tunnel comes up.
-BACKENDS = ("auto", "nftables", "iptables", "none")
+BACKENDS = ("auto", "firewalld", "ufw", "nftables", "iptables", "none")
 PASS_CHAINS = {"input": "WIREFLEET-PASS-INPUT", "forward": "WIREFLEET-PASS-FORWARD"}
 BUILTIN_CHAINS = {"input": "INPUT", "forward": "FORWARD"}
 WHAT_IS_DROPPED = {"input": "the WireGuard port", "forward": "forwarded packets"}
@@ -364,25 +364,43 @@ FACT_FAMILIES = {"ip": (4,), "ip6": (6,), "inet": (4, 6)}
 
 
 def choose_backend(requested, facts):
-    """(backend, problems): the backend wirefleet uses on this host, or why it cannot pick one yet."""
+    """(backend, problems): the backend wirefleet uses on this host, or why it cannot use it.
+
+    auto follows what is active: firewalld when it runs, ufw when it is active (each then carries wirefleet's
+    rules in its own terms), else nftables when nft is installed or no iptables is, else iptables.
+    """
     if requested not in BACKENDS:
         _refuse("wireguard_firewall_backend", requested, "one of %s" % ", ".join(BACKENDS))
+    if requested == "firewalld" and not facts.get("firewalld_running"):
+        return "firewalld", ["wireguard_firewall_backend is firewalld but firewalld is not running on this host: "
+                             "start it (systemctl enable --now firewalld) or choose another backend"]
+    if requested == "ufw" and not facts.get("ufw_installed"):
+        return "ufw", ["wireguard_firewall_backend is ufw but ufw is not installed on this host: install it or "
+                       "choose another backend"]
     if requested != "auto":
         return requested, []
     if facts.get("nft_unreadable"):
         return "nftables", ["`nft -j list ruleset` failed on this host, so wirefleet cannot tell whether another "
                             "firewall drops its traffic: fix nft (or set wireguard_firewall_backend explicitly)"]
     if facts.get("firewalld_running"):
-        return "none", ["firewalld is running and wirefleet has no firewalld backend yet (not supported yet): set "
-                        "wireguard_firewall_backend: none and open the WireGuard port and forwarding in firewalld "
-                        "yourself, or stop and disable firewalld"]
+        return "firewalld", []
     if facts.get("ufw_active"):
-        return "none", ["ufw is active and wirefleet has no ufw backend yet (not supported yet): set "
-                        "wireguard_firewall_backend: iptables (its chains are jumped to before ufw's) or none "
-                        "(and allow the traffic in ufw yourself)"]
+        return "ufw", []
     if facts.get("nft") or not facts.get("iptables"):
         return "nftables", []
     return "iptables", []
+
+
+def _owned_by(backend, chain):
+    """Whether chain belongs to the firewall tool that carries wirefleet's rules (its drops are that tool's
+    defaults, which wirefleet's rules in that tool pass): ufw's are the iptables built-in chains it fills,
+    firewalld's its own nftables table (with FirewallBackend=iptables, the iptables built-ins)."""
+    tool = chain.get("tool")
+    if backend == "ufw":
+        return tool in ("iptables", "ip6tables")
+    if backend == "firewalld":
+        return (tool == "nftables" and chain.get("table") == "firewalld") or chain.get("owner") == "firewalld"
+    return False
 
 
 def _accepted_families(rules):
@@ -434,14 +452,14 @@ def _nft_problem(chain):
 def placement(rules, facts, backend="auto", trusted=()):
     """Where wirefleet's accepts must go on this host so they take effect, or why they cannot.
 
-    Returns {backend, hooks: [{family, hook, chain, target}], problems: [text], notes: [text]}: hooks are
+    Returns {backend, hooks: [{family, hook, chain, target}], problems: [text], notes: [text], rule_count}: hooks are
     the iptables built-in chains into which a jump to WIREFLEET-PASS-<hook> (the accepts of rules at that hook)
     goes first; a non-empty problems means the host must fail before its tunnel is brought up. trusted lists
     chains ("family table chain") the user made accept the traffic (no role variable sets it yet).
     """
     facts = facts if isinstance(facts, dict) else {}
     backend, problems = choose_backend(backend, facts)
-    result = {"backend": backend, "hooks": [], "problems": problems, "notes": []}
+    result = {"backend": backend, "hooks": [], "problems": problems, "notes": [], "rule_count": len(rules or ())}
     if backend == "none" or problems or not rules:
         return result
     trusted = set(trusted or ())
@@ -453,6 +471,8 @@ def placement(rules, facts, backend="auto", trusted=()):
                                    "do not match WireGuard traffic" % (_chain_id(chain), chain["conditional_drop_rules"]))
     for chain, families in _foreign_drops(facts, hooks):
         name = _chain_id(chain)
+        if _owned_by(backend, chain):
+            continue
         if name in trusted:
             result["notes"].append("%s (%s) is trusted to accept the WireGuard traffic itself" % (name, _why(chain)))
         elif chain.get("tool") in ("iptables", "ip6tables") and chain.get("chain") == BUILTIN_CHAINS[chain["hook"]]:

@@ -40,8 +40,16 @@ iptables:
   description: The variant of C(iptables) (C(nft) or C(legacy)), null when it is not installed.
   type: str
   returned: always
+ufw_installed:
+  description: The C(ufw) command is installed.
+  type: bool
+  returned: always
 ufw_active:
   description: ufw is installed and C(ufw status) says active.
+  type: bool
+  returned: always
+firewalld_installed:
+  description: The C(firewall-cmd) command is installed.
   type: bool
   returned: always
 firewalld_running:
@@ -229,8 +237,8 @@ def _run(module, name, *args):
 
 
 def detect(module):
-    facts = {"nft": False, "iptables": None, "ufw_active": False, "firewalld_running": False, "docker_user": False,
-             "chains": []}
+    facts = {"nft": False, "iptables": None, "ufw_installed": False, "ufw_active": False, "firewalld_installed": False,
+             "firewalld_running": False, "docker_user": False, "chains": []}
     version = _run(module, "iptables", "-V")
     if version is not None and version[0] == 0:
         facts["iptables"] = iptables_variant(version[1].strip())
@@ -250,8 +258,10 @@ def detect(module):
             facts["chains"].extend(chains)
             facts["docker_user"] = facts["docker_user"] or docker_user
     ufw = _run(module, "ufw", "status")
+    facts["ufw_installed"] = ufw is not None
     facts["ufw_active"] = ufw is not None and ufw[0] == 0 and "Status: active" in ufw[1]
     firewalld = _run(module, "firewall-cmd", "--state")
+    facts["firewalld_installed"] = firewalld is not None
     facts["firewalld_running"] = firewalld is not None and firewalld[0] == 0 and firewalld[1].strip() == "running"
     return facts
 

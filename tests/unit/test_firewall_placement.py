@@ -84,7 +84,7 @@ def test_trusted_chains_are_left_to_the_user():
 
 
 def test_the_iptables_backend_needs_no_placement_but_still_fails_on_a_user_table():
-    expected = {"backend": "iptables", "hooks": [], "problems": [], "notes": []}
+    expected = {"backend": "iptables", "hooks": [], "problems": [], "notes": [], "rule_count": len(plan(HUB))}
     assert placement(plan(HUB), docker_facts(), "iptables") == expected
     assert len(placement(plan(HUB), docker_facts(user_table=True), "iptables")["problems"]) == 1
 
@@ -113,21 +113,52 @@ def test_auto_picks_nftables_else_iptables(facts, backend):
     assert choose_backend("auto", facts) == (backend, [])
 
 
-@pytest.mark.parametrize("tool, fact, hint", [("firewalld is running", "firewalld_running", "none"),
-                                              ("ufw is active", "ufw_active", "iptables")])
-def test_auto_refuses_ufw_and_firewalld_for_now(tool, fact, hint):
-    backend, problems = choose_backend("auto", {"nft": True, fact: True})
-    assert backend == "none"
-    assert problems[0].startswith(tool) and "not supported yet" in problems[0]
-    assert "wireguard_firewall_backend: %s" % hint in problems[0]
-    assert placement(plan(HUB), {"nft": True, fact: True}, "auto")["problems"] == problems
+@pytest.mark.parametrize("facts, backend", [
+    ({"nft": True, "firewalld_running": True, "firewalld_installed": True}, "firewalld"),
+    ({"nft": True, "ufw_active": True, "ufw_installed": True}, "ufw"),
+    # both: firewalld runs the host's netfilter; an active ufw beside it is the user's to sort out
+    ({"nft": True, "ufw_active": True, "ufw_installed": True, "firewalld_running": True}, "firewalld"),
+    ({"nft": True, "ufw_installed": True}, "nftables"),       # installed but inactive: not in the way
+    ({"iptables": "legacy", "firewalld_installed": True}, "iptables"),
+])
+def test_auto_follows_the_firewall_tool_that_is_active(facts, backend):
+    assert choose_backend("auto", facts) == (backend, [])
 
 
 def test_forced_backends_and_none():
     assert choose_backend("iptables", {"ufw_active": True}) == ("iptables", [])
+    assert choose_backend("ufw", {"ufw_installed": True}) == ("ufw", [])
+    assert choose_backend("firewalld", {"firewalld_running": True}) == ("firewalld", [])
     assert placement(plan(HUB), docker_facts(user_table=True), "none")["problems"] == []
-    with pytest.raises(ValueError, match="wireguard_firewall_backend 'ufw' is not one of auto, nftables"):
-        choose_backend("ufw", {})
+    with pytest.raises(ValueError, match="wireguard_firewall_backend 'shorewall' is not one of auto, firewalld, ufw"):
+        choose_backend("shorewall", {})
+
+
+@pytest.mark.parametrize("backend, facts, problem", [
+    ("ufw", {"nft": True}, "ufw is not installed"),
+    ("firewalld", {"nft": True, "firewalld_installed": True}, "firewalld is not running"),
+])
+def test_a_forced_tool_that_is_not_there_fails_the_host(backend, facts, problem):
+    result = placement(plan(HUB), facts, backend)
+    assert result["backend"] == backend
+    assert problem in result["problems"][0] and "wireguard_firewall_backend" in result["problems"][0]
+
+
+def test_the_chosen_tools_own_drops_are_its_business_others_still_count():
+    ufw_host = dict(docker_facts(), ufw_active=True, ufw_installed=True)
+    result = placement(plan(HUB), ufw_host, "auto")
+    assert (result["backend"], result["problems"], result["hooks"]) == ("ufw", [], [])
+    firewalld_table = {"tool": "nftables", "family": "inet", "table": "firewalld", "chain": "filter_FORWARD",
+                       "hook": "forward", "type": "filter", "policy": "accept", "drops": True, "drop_rules": 3}
+    user_table = {"tool": "nftables", "family": "inet", "table": "mine", "chain": "forward", "hook": "forward",
+                  "type": "filter", "policy": "drop", "drops": True, "drop_rules": 0}
+    firewalld_host = {"nft": True, "firewalld_running": True, "chains": [firewalld_table]}
+    assert placement(plan(HUB), firewalld_host, "auto")["problems"] == []
+    firewalld_host["chains"].append(user_table)
+    problems = placement(plan(HUB), firewalld_host, "auto")["problems"]
+    assert len(problems) == 1 and "table inet mine, chain forward" in problems[0]
+    # the nftables backend does not own firewalld's table: it refuses the host instead
+    assert "table inet firewalld" in placement(plan(HUB), firewalld_host, "nftables")["problems"][0]
 
 
 def test_junk_facts_are_ignored_not_crashed_on():
@@ -143,7 +174,7 @@ def test_filter_returns_the_placed_rules_and_refuses_junk():
     with pytest.raises(AnsibleFilterError, match="trusted must be a list"):
         placed(HUB, {}, trusted="inet userfw forward")
     with pytest.raises(AnsibleFilterError, match="wireguard_firewall_backend"):
-        placed(HUB, {}, backend="ufw")
+        placed(HUB, {}, backend="shorewall")
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("iptables-restore"),
