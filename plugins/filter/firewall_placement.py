@@ -62,11 +62,9 @@ from ansible_collections.wirefleet.wireguard.plugins.module_utils.firewall impor
 
 def firewall_placement(system, facts, backend="auto", trusted=None, default_interface=None, default_interface6=None,
                        strict=True, resolved=None):
-    if trusted is not None and not isinstance(trusted, (list, tuple)):
-        raise AnsibleFilterError("firewall_placement: trusted must be a list of 'family table chain'")
     try:
         rules = plan(system, default_interface, default_interface6, strict, resolved)
-        result = placement(rules, facts, backend, trusted or ())
+        result = placement(rules, facts, backend, trusted)
         result["pass_iptables"] = render_pass_iptables(rules, 4, result["hooks"])
         result["pass_ip6tables"] = render_pass_iptables(rules, 6, result["hooks"])
     except (KeyError, TypeError, ValueError) as exc:

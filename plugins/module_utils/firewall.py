@@ -15,6 +15,7 @@ are loaded as root), so plan and the renderers raise ValueError naming it instea
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import (
     INTERFACE_RULE,
@@ -444,9 +445,27 @@ def _foreign_drops(facts, hooks):
 def _nft_problem(chain):
     return ("table %s %s, chain %s (hook %s, %s) would drop %s that wirefleet accepts: an accept in wirefleet's "
             "rules does not override a drop in another table, and wirefleet does not edit tables of others. Remove "
-            "that drop (or make the chain's policy accept), or set wireguard_firewall_backend: none and allow the "
+            "that drop (or make the chain's policy accept); or, once that chain accepts the WireGuard traffic, list "
+            "'%s' in wireguard_firewall_trusted_chains; or set wireguard_firewall_backend: none and allow the "
             "WireGuard traffic there yourself" % (_fact(chain, "family"), _fact(chain, "table"), _fact(chain, "chain"),
-                                                  chain["hook"], _why(chain), WHAT_IS_DROPPED[chain["hook"]]))
+                                                  chain["hook"], _why(chain), WHAT_IS_DROPPED[chain["hook"]],
+                                                  _chain_id(chain)))
+
+
+TRUSTED_CHAIN = re.compile(r"(ip|ip6|inet) [A-Za-z0-9_.-]{1,64} [A-Za-z0-9_.-]{1,64}")
+
+
+def _trusted_chains(trusted):
+    """The set of "family table chain" texts; ValueError naming wireguard_firewall_trusted_chains otherwise."""
+    if trusted is None:
+        return set()
+    if not isinstance(trusted, (list, tuple)):
+        _refuse("wireguard_firewall_trusted_chains", trusted, "a list of 'family table chain'")
+    for entry in trusted:
+        if not isinstance(entry, str) or not TRUSTED_CHAIN.fullmatch(entry):
+            _refuse("wireguard_firewall_trusted_chains entry", entry,
+                    "'family table chain' (family ip, ip6 or inet; e.g. 'inet userfw input')")
+    return set(trusted)
 
 
 def placement(rules, facts, backend="auto", trusted=()):
@@ -455,14 +474,14 @@ def placement(rules, facts, backend="auto", trusted=()):
     Returns {backend, hooks: [{family, hook, chain, target}], problems: [text], notes: [text], rule_count}: hooks are
     the iptables built-in chains into which a jump to WIREFLEET-PASS-<hook> (the accepts of rules at that hook)
     goes first; a non-empty problems means the host must fail before its tunnel is brought up. trusted lists
-    chains ("family table chain") the user made accept the traffic (no role variable sets it yet).
+    chains ("family table chain") the user made accept the traffic (wireguard_firewall_trusted_chains).
     """
+    trusted = _trusted_chains(trusted)
     facts = facts if isinstance(facts, dict) else {}
     backend, problems = choose_backend(backend, facts)
     result = {"backend": backend, "hooks": [], "problems": problems, "notes": [], "rule_count": len(rules or ())}
     if backend == "none" or problems or not rules:
         return result
-    trusted = set(trusted or ())
     hooks = _accepted_families(rules)
     for chain in facts.get("chains") or ():
         if isinstance(chain, dict) and not chain.get("drops") and chain.get("conditional_drop_rules") and hooks.get(

@@ -171,7 +171,7 @@ def test_filter_returns_the_placed_rules_and_refuses_junk():
     result = placed(HUB, docker_facts(), backend="nftables")
     assert result["pass_iptables"].count("-A WIREFLEET-PASS-FORWARD") == 4
     assert ":WIREFLEET-PASS-INPUT" in result["pass_ip6tables"]
-    with pytest.raises(AnsibleFilterError, match="trusted must be a list"):
+    with pytest.raises(AnsibleFilterError, match="wireguard_firewall_trusted_chains 'inet userfw forward' is not a list"):
         placed(HUB, {}, trusted="inet userfw forward")
     with pytest.raises(AnsibleFilterError, match="wireguard_firewall_backend"):
         placed(HUB, {}, backend="shorewall")
@@ -243,3 +243,20 @@ def test_the_placed_exit_accept_goes_only_out_of_the_nat_uplink():
     lines = [line for line in render_pass_iptables(rules, 4, hooks).splitlines() if "exit gateway" in line]
     exit_accept = [line for line in lines if "replies" not in line]
     assert exit_accept and all(" -i wg0 -o eth0 " in line for line in exit_accept), lines
+
+
+@pytest.mark.parametrize("entry", ["inet userfw", "bridge filter forward", "inet userfw input\nPostUp", "inet a b c",
+                                   "inet user fw input", 7, None, "inet %s input" % ("x" * 65)])
+def test_trusted_chains_are_family_table_chain_or_refused(entry):
+    with pytest.raises(ValueError, match="wireguard_firewall_trusted_chains entry .*(is not 'family table chain'|control character)"):
+        placement(plan(HUB), docker_facts(user_table=True), "nftables", [entry])
+
+
+def test_a_trusted_chain_is_named_in_the_notes_and_no_longer_fails_the_host():
+    facts = docker_facts(user_table=True)
+    problems = placement(plan(HUB), facts, "nftables")["problems"]
+    assert problems and "wireguard_firewall_trusted_chains" in problems[0]
+    names = [p.split(",")[0].replace("table ", "") + " " + p.split("chain ")[1].split(" ")[0] for p in problems]
+    result = placement(plan(HUB), facts, "nftables", names)
+    assert result["problems"] == []
+    assert all(any(name in note and "trusted" in note for note in result["notes"]) for name in names)
