@@ -335,12 +335,15 @@ def render_iptables(rules, family):
         return ""
     chain_names = {"input": "WIREFLEET-INPUT", "forward": "WIREFLEET-FORWARD", "postrouting": "WIREFLEET-POSTROUTING"}
     tables = {"filter": [], "nat": []}
+    # Jumped to from the top of FORWARD, the exit accept goes only out of the NAT uplinks (see _towards_uplinks).
+    uplinks = sorted({rule.oif for rule in rules if rule.chain == "postrouting" and rule.family == family and rule.oif})
     for rule in rules:
         check_rule(rule)
         if rule.family is not None and rule.family != family:
             continue
-        line = _iptables_line(rule, family, chain_names[rule.chain])
-        tables["nat" if rule.chain == "postrouting" else "filter"].append(line)
+        for written in _towards_uplinks(rule, uplinks):
+            tables["nat" if rule.chain == "postrouting" else "filter"].append(
+                _iptables_line(written, family, chain_names[rule.chain]))
     lines = ["# " + HEADER,
              "# Loaded with %s-restore --noflush: only wirefleet's own chains are (re)filled."
              % ("ip6tables" if family == 6 else "iptables")]
@@ -515,7 +518,7 @@ def _place(result, chain, families, backend, docker_user):
 
 def _is_exit_accept(rule):
     """The exit gateway's `iif wg0 accept`: anything from the tunnel, wherever it goes."""
-    return (rule.chain == "forward" and rule.iif and not (rule.oif or rule.not_iif or rule.saddr or rule.daddr
+    return (rule.chain == "forward" and rule.verdict == "accept" and rule.iif and not (rule.oif or rule.not_iif or rule.saddr or rule.daddr
                                                           or rule.proto or rule.ct))
 
 

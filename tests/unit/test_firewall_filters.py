@@ -179,7 +179,7 @@ def test_iptables_exit_hub_ipv4(systems):
     assert ipt_rules(text) == [
         ("filter", "-A WIREFLEET-INPUT -p udp --dport 51820 -j ACCEPT"),
         ("filter", "-A WIREFLEET-FORWARD -i wg0 -o wg0 -j ACCEPT"),
-        ("filter", "-A WIREFLEET-FORWARD -i wg0 -j ACCEPT"),
+        ("filter", "-A WIREFLEET-FORWARD -i wg0 -o ens3 -j ACCEPT"),  # the exit goes only out of the NAT uplink
         ("filter", "-A WIREFLEET-FORWARD -o wg0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"),
         ("filter", "-A WIREFLEET-FORWARD -i wg0 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"),
         ("filter", "-A WIREFLEET-FORWARD -i wg0 -j DROP"),
