@@ -149,19 +149,33 @@ def interface_part(name, item, check_mode=False):
     return text
 
 
-def firewall_part(firewall):
+def firewall_part(firewall, check_mode=False):
     backend = firewall.get("backend", "none")
     if backend == "none":
         return ""
     text = "firewall %s %s rules" % (backend, firewall.get("rules", 0))
     if _flag(firewall.get("would_start")):
         text += ", would install and start wirefleet-%s.service" % backend
+    elif _flag(firewall.get("changed")):
+        text += " (%s)" % WORDS[bool(check_mode)]["changed"]
     return text
 
 
-def sysctl_part(sysctl):
+def sysctl_part(sysctl, check_mode=False):
     settings = sysctl.get("settings") or {}
-    return "sysctl " + " ".join(settings) if settings else ""
+    if not settings:
+        return ""
+    return "sysctl " + " ".join(settings) + (" (%s)" % WORDS[bool(check_mode)]["changed"]
+                                             if _flag(sysctl.get("changed")) else "")
+
+
+def host_changed(reports):
+    """Whether the roles changed (or, in check mode, would change) anything on the host."""
+    interfaces = reports.get("interface") or {}
+    firewall = reports.get("firewall") or {}
+    sysctl = reports.get("sysctl") or {}
+    return (_flag(firewall.get("changed")) or _flag(firewall.get("would_start")) or _flag(sysctl.get("changed"))
+            or any(interface_changed(item) for item in interfaces.values()))
 
 
 def host_line(host, reports, absent=(), check_mode=False):
@@ -169,10 +183,9 @@ def host_line(host, reports, absent=(), check_mode=False):
     interfaces = reports.get("interface") or {}
     firewall = reports.get("firewall") or {}
     sysctl = reports.get("sysctl") or {}
-    changed = (_flag(firewall.get("changed")) or _flag(firewall.get("would_start")) or _flag(sysctl.get("changed"))
-               or any(interface_changed(item) for item in interfaces.values()))
+    changed = host_changed(reports)
     parts = [interface_part(name, interfaces[name], check_mode) for name in sorted(interfaces)]
-    parts += [part for part in (firewall_part(firewall), sysctl_part(sysctl)) if part]
+    parts += [part for part in (firewall_part(firewall, check_mode), sysctl_part(sysctl, check_mode)) if part]
     status = WORDS[bool(check_mode)]["changed"] if changed else "unchanged"
     return "%s: %s%s - %s" % (host, status, " (absent)" if host in absent else "", "; ".join(parts) or "nothing to do")
 

@@ -30,6 +30,7 @@ GLOBAL_VARIABLES = (
     "wireguard_networks",
     "wireguard_store_dir",
     "wireguard_render_dir",
+    "wireguard_drift_file",
     "wireguard_verify_max_age",
     "wireguard_verify_unmanaged",
 )
@@ -37,6 +38,7 @@ GLOBAL_VARIABLES = (
 # set_fact results of the playbooks and roles: during a run they are in every host's hostvars.
 FACTS = (
     "wireguard_fleet",
+    "wireguard_drift",
     "wireguard_store_dir",
     "wireguard_install_userspace",
     "wireguard_firewall_report",

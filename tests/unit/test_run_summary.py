@@ -58,10 +58,12 @@ def test_changed_interface(changes, expected):
 @pytest.mark.parametrize("report", [
     {"wireguard_firewall_report": {"backend": "iptables", "rules": 4, "changed": True}},
     {"wireguard_firewall_report": {"backend": "iptables", "rules": 4, "changed": "True"}},  # set_fact gave a string
-    {"wireguard_sysctl_report": {"settings": {}, "changed": True}},
+    {"wireguard_sysctl_report": {"settings": {"net.ipv4.ip_forward": 1}, "changed": True}},
 ])
 def test_changed_firewall_or_sysctl(report):
     assert line(report).startswith("vps: changed - ")
+    assert line(report).endswith(" (changed)")
+    assert line(report, check_mode=True).endswith(" (would change)")
 
 
 def test_removed_interface_and_absent_host():

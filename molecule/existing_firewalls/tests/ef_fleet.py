@@ -24,16 +24,26 @@ def node(name):
     return wv.host(name)
 
 
-def run_site(*args):
-    """playbooks/site.yml (through converge.yml) with extra arguments; (rc, output without colours)."""
+def run_playbook(playbook, *args):
+    """ansible-playbook on the scenario's inventory; (rc, output without colours)."""
     ephemeral = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-               "-i", os.path.join(ephemeral, "inventory"), *args,
-               os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")]
+               "-i", os.path.join(ephemeral, "inventory"), *args, playbook]
     env = dict(os.environ, ANSIBLE_CONFIG=os.environ.get("ANSIBLE_CONFIG") or os.path.join(ephemeral, "ansible.cfg"),
                ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
     return proc.returncode, re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
+
+
+def run_site(*args):
+    """playbooks/site.yml through the scenario's converge.yml."""
+    return run_playbook(os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), *args)
+
+
+def run_drift():
+    """playbooks/drift.yml in check mode."""
+    root = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+    return run_playbook(os.path.join(root, "playbooks", "drift.yml"), "--check")
 
 
 def recap(output):
