@@ -518,8 +518,8 @@ def _place(result, chain, families, backend, docker_user):
 
 def _is_exit_accept(rule):
     """The exit gateway's `iif wg0 accept`: anything from the tunnel, wherever it goes."""
-    return (rule.chain == "forward" and rule.verdict == "accept" and rule.iif and not (rule.oif or rule.not_iif or rule.saddr or rule.daddr
-                                                          or rule.proto or rule.ct))
+    narrowed = rule.oif or rule.not_iif or rule.saddr or rule.daddr or rule.proto or rule.ct
+    return rule.chain == "forward" and rule.verdict == "accept" and bool(rule.iif) and not narrowed
 
 
 def _towards_uplinks(rule, uplinks):

@@ -31,6 +31,8 @@ GLOBAL_VARIABLES = (
     "wireguard_store_dir",
     "wireguard_render_dir",
     "wireguard_drift_file",
+    "wireguard_run_report",
+    "wireguard_controller",
     "wireguard_verify_max_age",
     "wireguard_verify_unmanaged",
 )
@@ -72,6 +74,13 @@ ROLE_VARIABLES = {
     "wireguard_keys": (
         "wireguard_keys_computed", "wireguard_keys_controller", "wireguard_keys_dir", "wireguard_keys_fleet",
         "wireguard_keys_private_keys", "wireguard_keys_store_dir",
+    ),
+    "wireguard_schedule": (
+        "wireguard_schedule_ansible_playbook", "wireguard_schedule_extra_args", "wireguard_schedule_inventory",
+        "wireguard_schedule_lock", "wireguard_schedule_name", "wireguard_schedule_on_calendar",
+        "wireguard_schedule_playbook", "wireguard_schedule_python", "wireguard_schedule_randomized_delay",
+        "wireguard_schedule_state", "wireguard_schedule_state_dir", "wireguard_schedule_timeout",
+        "wireguard_schedule_user", "wireguard_schedule_working_directory",
     ),
     "wireguard_sysctl": (
         "wireguard_sysctl_computed", "wireguard_sysctl_default_interface", "wireguard_sysctl_extra",

@@ -40,7 +40,8 @@ def test_no_drift_names_every_fleet_host_as_ok_and_nothing_else():
     report = drift_report(FLEET, hostvars(), ALL, ALL)
     assert report["drift"] is False
     assert sorted(report["hosts"]) == ["laptop", "old", "vps"]       # not the phone, not the printer
-    assert report["lines"][-1] == "drift: 0 host(s), ok: 3, not checked: 0"
+    assert report["lines"][-1] == "no drift - drift: 0 host(s), ok: 3, not checked: 0"
+    assert report["result"] == "no drift"
     assert all(line.startswith("ok ") for line in report["lines"][:-1])
 
 
@@ -51,6 +52,7 @@ def test_a_peer_removed_by_hand_is_drift_named_with_what_a_converge_would_do():
     assert report["hosts"]["vps"]["status"] == "drift"
     assert "DRIFT vps: would change - wg0 (wg0): 2 peers, would syncconf (peer laptop added)" in report["lines"][2]
     assert report["counts"] == {"drift": 1, "ok": 2, "unchecked": 0}
+    assert report["result"] == "drift"
 
 
 @pytest.mark.parametrize("reports", [
@@ -66,7 +68,7 @@ def test_a_host_the_run_lost_is_unchecked_and_counts():
     report = drift_report(FLEET, hostvars(), ALL, ["vps", "old"])
     assert report["hosts"]["laptop"] == {"status": "unchecked",
                                          "line": "laptop: not checked (failed or unreachable in this run)"}
-    assert report["drift"] is True and report["counts"]["unchecked"] == 1
+    assert report["drift"] is True and report["counts"]["unchecked"] == 1 and report["result"] == "failed"
 
 
 def test_hosts_left_behind_by_a_partial_run_are_drift():
@@ -84,3 +86,14 @@ def test_not_a_fleet(bad):
 
 def test_registered():
     assert FilterModule().filters()["drift_report"] is drift_report
+
+
+def test_after_a_real_run_drift_was_repaired_and_a_lost_host_failed():
+    live = {"wireguard_interface_report": {"wg0": interface("syncconf", reasons=["peer laptop added"])}}
+    report = drift_report(FLEET, hostvars(vps=live), ALL, ALL, check_mode=False)
+    assert report["result"] == "drift repaired" and report["check_mode"] is False
+    assert "REPAIRED vps: changed - wg0 (wg0): 2 peers, syncconf (peer laptop added); firewall nftables 5 rules" in report["lines"]
+    assert report["lines"][-1] == "drift repaired - drift: 1 host(s) (repaired), ok: 2, failed: 0"
+    lost = drift_report(FLEET, hostvars(), ALL, ["vps", "old"], check_mode="False")
+    assert lost["result"] == "failed" and "FAILED laptop: not converged (failed or unreachable in this run)" in lost["lines"]
+    assert drift_report(FLEET, hostvars(), ALL, ALL, check_mode=False)["result"] == "no drift"

@@ -256,7 +256,8 @@ def test_a_trusted_chain_is_named_in_the_notes_and_no_longer_fails_the_host():
     facts = docker_facts(user_table=True)
     problems = placement(plan(HUB), facts, "nftables")["problems"]
     assert problems and "wireguard_firewall_trusted_chains" in problems[0]
-    names = [p.split(",")[0].replace("table ", "") + " " + p.split("chain ")[1].split(" ")[0] for p in problems]
+    names = [p.split(",", maxsplit=1)[0].replace("table ", "") + " " + p.split("chain ")[1].split(" ")[0]
+             for p in problems]
     result = placement(plan(HUB), facts, "nftables", names)
     assert result["problems"] == []
     assert all(any(name in note and "trusted" in note for note in result["notes"]) for name in names)

@@ -1,5 +1,6 @@
 """Names, addresses and the site.yml runner of the existing_firewalls scenario (see ../molecule.yml)."""
 
+import json
 import os
 import re
 import subprocess
@@ -38,6 +39,23 @@ def run_playbook(playbook, *args):
 def run_site(*args):
     """playbooks/site.yml through the scenario's converge.yml."""
     return run_playbook(os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), *args)
+
+
+def run_scheduled(tmp_path):
+    """One converge as the scheduled service runs it (roles/wireguard_schedule/files/wirefleet-converge, with the
+    lock and report in tmp_path); (exit status, output, the JSON lines it printed)."""
+    root = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+    ephemeral = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
+    command = [sys.executable, os.path.join(root, "roles", "wireguard_schedule", "files", "wirefleet-converge"),
+               "--lock", str(tmp_path / "converge.lock"), "--report", str(tmp_path / "last-run.json"), "--",
+               os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+               "-i", os.path.join(ephemeral, "inventory"),
+               os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")]
+    env = dict(os.environ, ANSIBLE_CONFIG=os.environ.get("ANSIBLE_CONFIG") or os.path.join(ephemeral, "ansible.cfg"),
+               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith('{"')]
+    return proc.returncode, proc.stdout + proc.stderr, lines
 
 
 def run_drift():

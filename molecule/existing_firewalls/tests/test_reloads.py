@@ -36,9 +36,11 @@ def test_the_hub_nat_is_there_exactly_once_after_the_reloads(nodes):
     assert len(re.findall(r"-s %s .*-j MASQUERADE" % re.escape(ef.VPN), nat)) == 1, nat
 
 
-def test_after_the_reloads_a_converge_changes_nothing(nodes):
-    rc, output = ef.run_site()
+def test_after_the_reloads_the_scheduled_converge_finds_no_drift(nodes, tmp_path):
+    rc, output, lines = ef.run_scheduled(tmp_path)
     assert rc == 0, output[-4000:]
+    assert lines[-1]["result"] == "no drift", lines
+    assert {line["host"]: line["status"] for line in lines[:-1]} == {host: "ok" for host in ef.TUNNEL}, lines
     changed = ef.recap(output)
     assert changed and not any(changed.values()), {host: n for host, n in changed.items() if n}
 
