@@ -101,3 +101,102 @@ def capture(node, interface, expression, command_node, command, count=1, timeout
     base = start_capture(node, interface, expression, "capture", count=count, timeout=timeout)
     command_node.run(command)
     return read_capture(node, base, count=count, wait=timeout)
+
+
+# TCP and UDP probes: a ping-only check passes on a hub whose firewall accepts ICMP echo in FORWARD but drops
+# everything else (ufw's stock before.rules do exactly that). The listener is a few lines of python3 (in every
+# image); it writes "ready" once bound and the token and the sender's address once a probe arrived.
+PROBE_LISTENER = r"""
+import socket, sys
+proto, port, out, wait = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+sock = socket.socket(socket.AF_INET6, kind)
+sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.bind(("::", port))
+sock.settimeout(wait)
+if proto == "tcp":
+    sock.listen(1)
+open(out, "w").write("ready\n")
+try:
+    if proto == "tcp":
+        conn, peer = sock.accept()
+        conn.settimeout(wait)
+        data = conn.recv(64)
+        conn.sendall(b"ack " + data)
+        conn.close()
+    else:
+        data, peer = sock.recvfrom(64)
+    open(out, "a").write("%s %s\n" % (data.decode(), peer[0]))
+except socket.timeout:
+    open(out, "a").write("timeout\n")
+"""
+
+PROBE_SENDER = r"""
+import socket, sys
+proto, address, port, token = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].encode()
+family = socket.AF_INET6 if ":" in address else socket.AF_INET
+sock = socket.socket(family, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+sock.settimeout(4)
+try:
+    if proto == "tcp":
+        sock.connect((address, port))
+        sock.sendall(token)
+        print(sock.recv(64).decode())
+    else:
+        for _ in range(3):
+            sock.sendto(token, (address, port))
+        print("sent")
+except OSError as exc:
+    print("error %s" % exc)
+    sys.exit(1)
+"""
+
+_probe_count = [0]
+
+
+def probe(src, dst, address, proto, port=None, wait=8):
+    """(reached, source address seen by dst): a TCP connection or UDP datagram from src to address, where dst
+    listens (address is one of dst's, or reaches dst through NAT or a port forward). reached is False on a timeout,
+    a refused connection or a datagram that never arrived."""
+    _probe_count[0] += 1
+    port = port or 31000 + (os.getpid() + _probe_count[0]) % 2000
+    token = "wf-probe-%d-%d" % (os.getpid(), _probe_count[0])
+    out = "/tmp/wf-probe-%s-%d" % (proto, port)
+    dst.run("rm -f %s" % out)
+    dst.run_expect([0], "nohup timeout %d python3 -c %s %s %d %s %d > /dev/null 2>&1 < /dev/null &"
+                   % (wait + 4, shlex.quote(PROBE_LISTENER), proto, port, out, wait))
+    deadline = time.monotonic() + 10
+    while "ready" not in dst.run("cat %s" % out).stdout:
+        assert time.monotonic() < deadline, "the %s probe listener on %s did not start" % (proto, dst.backend.get_hostname())
+        time.sleep(0.2)
+    sent = src.run("python3 -c %s %s %s %d %s" % (shlex.quote(PROBE_SENDER), proto, shlex.quote(address), port, token))
+    deadline = time.monotonic() + (wait if sent.rc == 0 else 0)
+    while True:
+        lines = dst.run("cat %s" % out).stdout.splitlines()
+        arrived = [line.split() for line in lines if line.startswith(token)]
+        if arrived or "timeout" in lines or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    # "[w]f-probe" matches the listener's command line, never the shell that runs pkill
+    dst.run("pkill -f %s" % shlex.quote("[w]" + out[6:]))
+    if not arrived:
+        return False, None
+    reached = sent.rc == 0 and (proto == "udp" or sent.stdout.strip() == "ack " + token)
+    return reached, arrived[0][1].replace("::ffff:", "")
+
+
+def tcp_reaches(src, dst, address, port=None):
+    return probe(src, dst, address, "tcp", port)[0]
+
+
+def udp_reaches(src, dst, address, port=None):
+    return probe(src, dst, address, "udp", port)[0]
+
+
+def assert_tcp_and_udp_reach(src, dst, address):
+    """TCP and UDP from src arrive at dst through address (besides ping, which firewalls treat differently)."""
+    for proto in ("tcp", "udp"):
+        reached, _ = probe(src, dst, address, proto)
+        assert reached, "%s from %s to %s (%s) did not arrive" % (
+            proto.upper(), src.backend.get_hostname(), address, dst.backend.get_hostname())

@@ -104,6 +104,7 @@ def test_routes(laptop, hub):
 def test_laptop_reaches_lanhost_through_hub_and_gateway(laptop, lanhost):
     laptop.run_expect([0], "ping -c 3 -W 2 %s", LANHOST)
     lanhost.run_expect([0], "ping -c 2 -W 2 %s", laptop.check_output("ip -4 -o addr show dev wg0").split()[3].split("/")[0])
+    wv.assert_tcp_and_udp_reach(laptop, lanhost, LANHOST)
 
 
 def test_handshakes_recent(hub, gateway, laptop, phone):
@@ -119,6 +120,7 @@ def test_phone_full_tunnel_reaches_lanhost(phone):
     # Full tunnel: the default route goes through wg0 (wg-quick's fwmark table), the LAN via hub and gateway.
     assert "0.0.0.0/0" in phone.check_output("wg show wg0 allowed-ips")
     phone.run_expect([0], "ping -c 2 -W 2 %s", LANHOST)
+    wv.assert_tcp_and_udp_reach(phone, lanhost, LANHOST)
 
 
 def test_sysctl(hub, gateway, laptop):

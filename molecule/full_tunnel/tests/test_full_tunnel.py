@@ -95,6 +95,9 @@ def test_traffic_leaves_through_the_tunnel_masqueraded(gateway, laptop, internet
                        "nc -z -w 3 %s 8080" % INTERNET_ADDRESS)
     assert lines and "IP %s." % GATEWAY_WAN in lines[0], lines
     laptop.run_expect([0], "nc -z -w 3 %s 8080", INTERNET_ADDRESS)
+    # UDP too, arriving with the gateway's address
+    reached, seen_from = wv.probe(laptop, internet, INTERNET_ADDRESS, "udp")
+    assert reached and seen_from == GATEWAY_WAN, (reached, seen_from)
     # and it went through the gateway's tunnel interface (counters of the masquerade rule moved)
     assert re.search(r"counter packets [1-9]\d* .*masquerade", gateway.check_output("nft list table inet wirefleet"))
 

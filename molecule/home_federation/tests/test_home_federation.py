@@ -135,6 +135,7 @@ def test_laptop_reaches_lanhost(laptop, lanhost):
                        "ping -c 3 -W 2 %s" % LANHOST_ADDRESS)
     assert lines and "IP %s > %s: ICMP echo request" % (laptop_vpn, LANHOST_ADDRESS) in lines[0], lines
     laptop.run_expect([0], "ping -c 2 -W 2 %s", LANHOST_ADDRESS)
+    wv.assert_tcp_and_udp_reach(laptop, lanhost, LANHOST_ADDRESS)
 
 
 def test_phone_full_tunnel_reaches_outsider_over_ipv4(phone, outsider):
@@ -145,6 +146,7 @@ def test_phone_full_tunnel_reaches_outsider_over_ipv4(phone, outsider):
     assert lines and "IP %s > %s: ICMP echo request" % (VPS_INTERNET, OUTSIDER_ADDRESS) in lines[0], lines
     phone.run_expect([0], "ping -c 2 -W 2 %s", OUTSIDER_ADDRESS)
     phone.run_expect([0], "ping -c 2 -W 2 %s", LANHOST_ADDRESS)  # and home, through vps and nas
+    wv.assert_tcp_and_udp_reach(phone, outsider, OUTSIDER_ADDRESS)  # out of the exit, NATed
 
 
 def test_outsider_cannot_open_connections_to_clients_public_ipv6(vps, phone, laptop, outsider):

@@ -94,6 +94,9 @@ def test_road_warrior_reaches_all_servers(nodes):
     for name in SERVERS:
         for family in (4, 6):
             notebook.run_expect([0], "ping -%d -c 2 -W 2 %s" % (family, addr(nodes[name], family)))
+    # through the hub, TCP and UDP too, both families
+    for family in (4, 6):
+        wv.assert_tcp_and_udp_reach(notebook, nodes[SERVERS[-1]], addr(nodes[SERVERS[-1]], family))
 
 
 def test_handshakes_recent(nodes):

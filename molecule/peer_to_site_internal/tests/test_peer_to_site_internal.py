@@ -108,6 +108,7 @@ def test_laptop_reaches_lanhost_with_its_carved_address(laptop, lanhost):
     assert lines, "no ICMP from the laptop arrived on the LAN"
     assert "IP %s > %s: ICMP echo request" % (LAPTOP_LAN, LANHOST_ADDRESS) in lines[0]  # no NAT
     laptop.run_expect([0], "ping -c 2 -W 2 %s", LANHOST_ADDRESS)
+    wv.assert_tcp_and_udp_reach(laptop, lanhost, LANHOST_ADDRESS)
 
 
 def test_lanhost_untouched(lanhost):

@@ -71,6 +71,7 @@ def test_laptop_reaches_lanhost_with_its_tunnel_address(laptop, lanhost):
     lines = wv.read_capture(lanhost, capture)
     assert lines, "no echo request reached the LAN host"
     assert "IP %s > %s: ICMP echo request" % (LAPTOP_VPN, LANHOST) in lines[0], lines  # no NAT
+    wv.assert_tcp_and_udp_reach(laptop, lanhost, LANHOST)
 
 
 def test_lanhost_reaches_laptop(laptop, lanhost):

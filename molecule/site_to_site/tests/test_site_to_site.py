@@ -93,6 +93,7 @@ def _cross(n, src, dst, src_addr, dst_addr, gw_src, gw_dst):
     assert seen and "IP %s > %s: ICMP echo request" % (src_addr, dst_addr) in seen[0], seen  # no NAT
     assert wv.read_capture(n[gw_src], on_src_tunnel), "no echo request on %s" % if_src
     assert wv.read_capture(n[gw_dst], on_dst_tunnel), "no echo request on %s" % if_dst
+    wv.assert_tcp_and_udp_reach(n[src], n[dst], dst_addr)
 
 
 def test_host_a_reaches_host_b(n):

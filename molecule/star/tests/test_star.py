@@ -61,6 +61,7 @@ def test_client_reaches_client_through_hub(hub, desktop, laptop, pi):
     assert all("%s > %s: ICMP echo request" % (desktop_vpn, laptop_vpn) in line for line in hub_lines), hub_lines
     assert wv.read_capture(laptop, on_wire, wait=1) == []
     pi.run_expect([0], "ping -c 2 -W 2 %s", desktop_vpn)
+    wv.assert_tcp_and_udp_reach(desktop, laptop, laptop_vpn)  # forwarded by the hub, not only ICMP
 
 
 def test_hub_forwards_and_nats(hub):
