@@ -5,6 +5,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import ip_address
+
 
 def _tunnel_address(fleet, host, network):
     """The peer's first tunnel address in that network, without prefix ('' when it has none)."""
@@ -41,3 +45,60 @@ def stale_peers(expected, handshakes, now, max_age):
         if len(parts) == 2 and parts[1].isdigit():
             stamps[parts[0]] = int(parts[1])
     return [peer["name"] for peer in expected if peer["required"] and stamps.get(peer["key"], 0) <= now - max_age]
+
+
+def _probe_addresses(gateway, value):
+    """The addresses of one host's wireguard_lan_probe (an address or a list of them); ValueError naming both."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ValueError("host '%s': wireguard_lan_probe must be an address on a LAN behind it, or a list of them"
+                         % gateway)
+    addresses = []
+    for item in values:
+        parsed = ip_address(item)
+        if parsed is None:
+            shown = repr(item) if len(repr(item)) <= 60 else repr(item)[:57] + "..."
+            raise ValueError("host '%s': wireguard_lan_probe %s is not an IP address" % (gateway, shown))
+        addresses.append(parsed)
+    return addresses
+
+
+def _routes_to(fleet, host, address, exclude_default=False):
+    """[(prefix length, interface, peer name)] of host's peers whose AllowedIPs carry address, most specific first."""
+    found = []
+    for interface, entry in sorted(fleet["hosts"][host]["interfaces"].items()):
+        for peer in entry["peers"]:
+            for allowed in peer["allowed_ips"]:
+                network = ipaddress.ip_network(allowed, strict=False)
+                if network.version == address.version and address in network:
+                    if network.prefixlen or not exclude_default:
+                        found.append((network.prefixlen, interface, peer["name"]))
+    return sorted(found, key=lambda item: -item[0])
+
+
+def lan_probes(fleet, probes):
+    """{host: [{address, gateway, interface, via}]}: the LAN addresses each managed host must reach.
+
+    probes maps a gateway to its wireguard_lan_probe. A host probes an address when a peer's AllowedIPs carry it:
+    a LAN prefix, or a default route (full tunnel) whose peer itself has a more specific route to it (or is the
+    gateway). An address no host of the fleet routes is a mistake in the inventory (a typo, a LAN not in
+    wireguard_lans): ValueError naming the gateway and the variable.
+    """
+    wanted = {name: [] for name, entry in fleet["hosts"].items() if entry["managed"]}
+    for gateway, value in sorted(probes.items()):
+        if gateway not in fleet["hosts"]:
+            continue
+        for address in _probe_addresses(gateway, value):
+            routed_by = 0
+            for host in sorted(wanted):
+                for prefixlen, interface, via in ([] if host == gateway else _routes_to(fleet, host, address)):
+                    if prefixlen or via == gateway or _routes_to(fleet, via, address, exclude_default=True):
+                        wanted[host].append({"address": str(address), "gateway": gateway, "interface": interface,
+                                             "via": via})
+                        routed_by += 1
+                        break
+            if not routed_by:
+                raise ValueError("host '%s': wireguard_lan_probe %s lies in no LAN the fleet routes (not in the "
+                                 "AllowedIPs of any peer): give an address on a LAN in its wireguard_lans"
+                                 % (gateway, address))
+    return wanted

@@ -35,6 +35,12 @@ GLOBAL_VARIABLES = (
     "wireguard_controller",
     "wireguard_verify_max_age",
     "wireguard_verify_unmanaged",
+    "wireguard_verify_firewall",
+)
+
+# Host variables that only the playbooks read (the engine never sees them).
+PLAYBOOK_HOST_VARIABLES = (
+    "wireguard_lan_probe",  # verify.yml: an address on a LAN behind this gateway that must answer across the VPN
 )
 
 # set_fact results of the playbooks and roles: during a run they are in every host's hostvars.
@@ -89,7 +95,7 @@ ROLE_VARIABLES = {
     ),
 }
 
-KNOWN_VARIABLES = frozenset(HOST_VARIABLES + GLOBAL_VARIABLES + FACTS).union(
+KNOWN_VARIABLES = frozenset(HOST_VARIABLES + PLAYBOOK_HOST_VARIABLES + GLOBAL_VARIABLES + FACTS).union(
     *ROLE_VARIABLES.values())
 # Suggestions come in a stable order whatever the hash seed.
 _SUGGESTIBLE = sorted(KNOWN_VARIABLES)

@@ -5,8 +5,14 @@
 
 from __future__ import annotations
 
+import pytest
+from ansible.errors import AnsibleFilterError
+from hypothesis import given, settings, strategies as st
+
 from ansible_collections.wirefleet.wireguard.plugins.filter.stale_handshakes import stale_handshakes
+from ansible_collections.wirefleet.wireguard.plugins.filter.verify_lan_probes import verify_lan_probes
 from ansible_collections.wirefleet.wireguard.plugins.filter.verify_peers import verify_peers
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import ip_address
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.topology import build_fleet
 
 from conftest import fake_key, make_host
@@ -39,3 +45,51 @@ def test_stale_handshakes_are_the_required_peers_without_a_recent_one():
     assert stale_handshakes(expected, lines, 1100, 180) == []
     assert stale_handshakes(expected, lines, 1181, 180) == ["laptop"]   # 181 s old
     assert stale_handshakes(expected, [], "1100", "180") == ["laptop"]   # never, and numbers as text (stdout)
+
+
+# LAN probes: which hosts must reach an address on a LAN behind a gateway (wireguard_lan_probe).
+LAN_HOSTS = {"vps": make_host(["wireguard_hubs"], endpoint="vps.example.com", address="10.8.0.1", nat=True),
+             "laptop": make_host(["wireguard_clients"], address="10.8.0.2"),
+             "phone": make_host(["wireguard_clients"], address="10.8.0.3", full_tunnel=True),
+             "nas": make_host(["wireguard_gateways"], address="10.8.0.4", lans=["192.168.178.0/24"]),
+             "tablet": make_host(["wireguard_clients"], address="10.8.0.5", managed=False)}
+LAN_KEYS = {name: {"wg0": fake_key(name)} for name in LAN_HOSTS}
+
+
+_FLEET = {}
+
+
+def lan_fleet():
+    if not _FLEET:
+        _FLEET["fleet"] = build_fleet(NET, LAN_HOSTS, LAN_KEYS)
+    return _FLEET["fleet"]
+
+
+def test_every_managed_host_routing_the_lan_probes_it_through_its_peer():
+    wanted = verify_lan_probes(lan_fleet(), {"nas": "192.168.178.20"})
+    assert wanted["laptop"] == [{"address": "192.168.178.20", "gateway": "nas", "interface": "wg0", "via": "vps"}]
+    assert wanted["vps"] == [{"address": "192.168.178.20", "gateway": "nas", "interface": "wg0", "via": "nas"}]
+    # the full-tunnel phone: its default route goes to the hub, which routes the LAN
+    assert [p["via"] for p in wanted["phone"]] == ["vps"]
+    assert wanted["nas"] == [] and "tablet" not in wanted   # its own LAN; unmanaged devices run nothing
+
+
+def test_a_list_of_probes_and_no_probes():
+    wanted = verify_lan_probes(lan_fleet(), {"nas": ["192.168.178.20", "192.168.178.1"]})
+    assert [p["address"] for p in wanted["laptop"]] == ["192.168.178.20", "192.168.178.1"]
+    assert all(value == [] for value in verify_lan_probes(lan_fleet(), {}).values())
+
+
+def test_a_probe_outside_every_routed_lan_is_an_error_naming_the_gateway_and_the_variable():
+    with pytest.raises(AnsibleFilterError, match=r"host 'nas': wireguard_lan_probe 192\.168\.179\.20 lies in no LAN"):
+        verify_lan_probes(lan_fleet(), {"nas": "192.168.179.20"})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.integers(), st.none(), st.lists(st.text(max_size=20), max_size=3)))
+def test_anything_but_addresses_is_refused_naming_the_host(value):
+    addresses = [value] if isinstance(value, str) else value
+    if isinstance(addresses, list) and addresses and all(ip_address(item) for item in addresses):
+        return
+    with pytest.raises(AnsibleFilterError, match=r"^verify_lan_probes: host 'nas': wireguard_lan_probe"):
+        verify_lan_probes(lan_fleet(), {"nas": value})
