@@ -11,7 +11,8 @@ version_added: 0.1.0
 short_description: The LAN addresses each host must reach across the tunnels
 description:
   - From a M(wirefleet.wireguard.fleet) result and the C(wireguard_lan_probe) of the gateways (an address on a LAN
-    behind it, or a list), the addresses every managed host must reach, with the peer that carries them.
+    behind it, or a list) read from O(hostvars), the addresses every managed host must reach, with the peer that
+    carries them.
   - A host probes an address when one of its peers' AllowedIPs carries it (a LAN prefix, or a full tunnel's default
     route whose peer routes the LAN itself). An address that no host routes, or a value that is not an IP address, is
     an error naming the gateway and the variable.
@@ -20,8 +21,8 @@ options:
     description: The result of M(wirefleet.wireguard.fleet).
     type: dict
     required: true
-  probes:
-    description: C(wireguard_lan_probe) per gateway host.
+  hostvars:
+    description: The variables of the fleet's hosts (C(hostvars)); only C(wireguard_lan_probe) is read.
     type: dict
     required: true
 """
@@ -29,7 +30,7 @@ options:
 EXAMPLES = r"""
 - name: Work out the LAN probes of every host
   ansible.builtin.set_fact:
-    lan_probes: "{{ wireguard_fleet | wirefleet.wireguard.verify_lan_probes({'nas': '192.168.178.20'}) }}"
+    lan_probes: "{{ wireguard_fleet | wirefleet.wireguard.verify_lan_probes(hostvars) }}"
 """
 
 RETURN = r"""
@@ -38,16 +39,29 @@ _value:
   type: dict
 """
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.verify import lan_probes
 
 
-def verify_lan_probes(fleet, probes):
-    if not isinstance(probes, dict):
-        raise AnsibleFilterError("verify_lan_probes: probes must map gateway hosts to wireguard_lan_probe")
+def _probes(fleet, hostvars):
+    """{host: wireguard_lan_probe} of the fleet's hosts that set it (hostvars is read lazily, host by host)."""
+    probes = {}
+    for name in fleet["hosts"]:
+        variables = hostvars.get(name) if isinstance(hostvars, Mapping) else None
+        value = variables.get("wireguard_lan_probe") if isinstance(variables, Mapping) else None
+        if value is not None:
+            probes[name] = value
+    return probes
+
+
+def verify_lan_probes(fleet, hostvars):
+    if not isinstance(hostvars, Mapping):
+        raise AnsibleFilterError("verify_lan_probes: hostvars must map hosts to their variables")
     try:
-        return lan_probes(fleet, probes)
+        return lan_probes(fleet, _probes(fleet, hostvars))
     except ValueError as exc:
         raise AnsibleFilterError("verify_lan_probes: %s" % exc) from exc
     except (KeyError, TypeError, AttributeError) as exc:

@@ -66,7 +66,7 @@ def lan_fleet():
 
 
 def test_every_managed_host_routing_the_lan_probes_it_through_its_peer():
-    wanted = verify_lan_probes(lan_fleet(), {"nas": "192.168.178.20"})
+    wanted = verify_lan_probes(lan_fleet(), {"nas": {"wireguard_lan_probe": "192.168.178.20"}})
     assert wanted["laptop"] == [{"address": "192.168.178.20", "gateway": "nas", "interface": "wg0", "via": "vps"}]
     assert wanted["vps"] == [{"address": "192.168.178.20", "gateway": "nas", "interface": "wg0", "via": "nas"}]
     # the full-tunnel phone: its default route goes to the hub, which routes the LAN
@@ -75,21 +75,21 @@ def test_every_managed_host_routing_the_lan_probes_it_through_its_peer():
 
 
 def test_a_list_of_probes_and_no_probes():
-    wanted = verify_lan_probes(lan_fleet(), {"nas": ["192.168.178.20", "192.168.178.1"]})
+    wanted = verify_lan_probes(lan_fleet(), {"nas": {"wireguard_lan_probe": ["192.168.178.20", "192.168.178.1"]}})
     assert [p["address"] for p in wanted["laptop"]] == ["192.168.178.20", "192.168.178.1"]
-    assert all(value == [] for value in verify_lan_probes(lan_fleet(), {}).values())
+    assert all(value == [] for value in verify_lan_probes(lan_fleet(), {"nas": {}}).values())
 
 
 def test_a_probe_outside_every_routed_lan_is_an_error_naming_the_gateway_and_the_variable():
     with pytest.raises(AnsibleFilterError, match=r"host 'nas': wireguard_lan_probe 192\.168\.179\.20 lies in no LAN"):
-        verify_lan_probes(lan_fleet(), {"nas": "192.168.179.20"})
+        verify_lan_probes(lan_fleet(), {"nas": {"wireguard_lan_probe": "192.168.179.20"}})
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.one_of(st.text(max_size=40), st.integers(), st.none(), st.lists(st.text(max_size=20), max_size=3)))
 def test_anything_but_addresses_is_refused_naming_the_host(value):
     addresses = [value] if isinstance(value, str) else value
-    if isinstance(addresses, list) and addresses and all(ip_address(item) for item in addresses):
-        return
+    if value is None or isinstance(addresses, list) and addresses and all(ip_address(item) for item in addresses):
+        return  # None: not set
     with pytest.raises(AnsibleFilterError, match=r"^verify_lan_probes: host 'nas': wireguard_lan_probe"):
-        verify_lan_probes(lan_fleet(), {"nas": value})
+        verify_lan_probes(lan_fleet(), {"nas": {"wireguard_lan_probe": value}})

@@ -116,7 +116,7 @@ def test_handshakes_recent(hub, gateway, laptop, phone):
         wv.wait_for_handshakes(spoke, "wg0", 1, timeout=30)
 
 
-def test_phone_full_tunnel_reaches_lanhost(phone):
+def test_phone_full_tunnel_reaches_lanhost(phone, lanhost):
     # Full tunnel: the default route goes through wg0 (wg-quick's fwmark table), the LAN via hub and gateway.
     assert "0.0.0.0/0" in phone.check_output("wg show wg0 allowed-ips")
     phone.run_expect([0], "ping -c 2 -W 2 %s", LANHOST)
