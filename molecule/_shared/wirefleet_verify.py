@@ -197,6 +197,6 @@ def udp_reaches(src, dst, address, port=None):
 def assert_tcp_and_udp_reach(src, dst, address):
     """TCP and UDP from src arrive at dst through address (besides ping, which firewalls treat differently)."""
     for proto in ("tcp", "udp"):
-        reached, _ = probe(src, dst, address, proto)
+        reached = probe(src, dst, address, proto)[0]
         assert reached, "%s from %s to %s (%s) did not arrive" % (
             proto.upper(), src.backend.get_hostname(), address, dst.backend.get_hostname())

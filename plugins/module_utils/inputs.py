@@ -50,7 +50,7 @@ NETWORK_TYPES = ("routed", "proxy_arp", "site_to_site")
 DEFAULT_KEEPALIVE = 25
 NETWORK_SETTINGS = (
     "interface", "type", "ipv4", "ipv6", "pool", "port", "mtu", "dns", "keepalive",
-    "preshared_keys", "group", "restrict_port", "protect_ipv6",
+    "preshared_keys", "group", "restrict_port", "protect_ipv6", "reresolve_dns",
 )
 _DIGITS = re.compile(r"[0-9]{1,10}")
 _INI_BOOLEANS = ("true", "false", "yes", "no", "on", "off", "1", "0")
@@ -84,6 +84,8 @@ class Network:
     group: str | None = None
     restrict_port: bool = False
     protect_ipv6: bool = False
+    # Peers' endpoints given by DNS name are resolved again on the host when their handshake is stale.
+    reresolve_dns: bool = True
 
     @property
     def cidrs(self):
@@ -362,6 +364,7 @@ def _read_network(collector, name, spec):
     # Global IPv6 on clients is reachable from the internet unless the hub filters it.
     default_protect = net.ipv6 is not None and net.ipv6 not in IPNetwork("fc00::/7")
     net.protect_ipv6 = collector.boolean(where, var + "protect_ipv6", spec.get("protect_ipv6", default_protect))
+    net.reresolve_dns = collector.boolean(where, var + "reresolve_dns", spec.get("reresolve_dns", True))
     return net
 
 

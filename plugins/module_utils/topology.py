@@ -633,6 +633,7 @@ def _emit(member, plan, peers, flat, keys, result_hosts):
         # Only clients take the VPN's resolvers; a gateway keeps serving its LAN with its own.
         "dns": list(member.dns) if member.role == "client" else [],
         "full_tunnel": member.full_tunnel,
+        "reresolve_dns": net.reresolve_dns,
         "public_key": keys.get((member.host, net.name)),
         "peers": peers,
         "routes": route_list,

@@ -75,7 +75,8 @@ ROLE_VARIABLES = {
     ),
     "wireguard_interface": (
         "wireguard_interface_computed", "wireguard_interface_dir", "wireguard_interface_remove_stale",
-        "wireguard_interface_state", "wireguard_interface_store_dir",
+        "wireguard_interface_reresolve", "wireguard_interface_reresolve_interval",
+        "wireguard_interface_reresolve_stale", "wireguard_interface_state", "wireguard_interface_store_dir",
     ),
     "wireguard_keys": (
         "wireguard_keys_computed", "wireguard_keys_controller", "wireguard_keys_dir", "wireguard_keys_fleet",

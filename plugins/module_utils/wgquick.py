@@ -101,6 +101,20 @@ def is_endpoint(text):
     return address.version == 4 if address is not None else is_hostname(host)
 
 
+def named_endpoint(text):
+    """Whether an Endpoint (host:port, as is_endpoint accepts) names its host by DNS name rather than address."""
+    host = text.rpartition(":")[0]
+    return is_endpoint(text) and not host.startswith("[") and ip_address(host) is None
+
+
+def reresolved_interfaces(interfaces):
+    """The interfaces (of a host's fleet entry) whose network re-resolves DNS endpoints and that have a peer
+    whose endpoint is a name: they get wirefleet-reresolve@<interface>.timer."""
+    return sorted(name for name, entry in interfaces.items()
+                  if entry.get("reresolve_dns", True)
+                  and any(named_endpoint(peer.get("endpoint") or "") for peer in entry.get("peers", ())))
+
+
 def _items(field, values, check, rule):
     """A list of strings, each passing check: the comma-separated value of Address, DNS, AllowedIPs."""
     if not isinstance(values, (list, tuple)):

@@ -58,7 +58,7 @@ def test_verify_pings_the_lan_behind_the_gateway_and_sees_the_firewall(tmp_path)
     rc, lan = _verify(tmp_path, check=LAN_CHECK)
     assert rc == 0, lan
     assert sorted(host for host, result in lan.items() if not result.get("skipped")) == sorted(lan)
-    _, firewall = _verify(tmp_path, check=FIREWALL_CHECK)
+    firewall = _verify(tmp_path, check=FIREWALL_CHECK)[1]
     assert "nftables:" in firewall["wf-demo-hub"]["msg"] and "rule(s) in place" in firewall["wf-demo-hub"]["msg"]
 
 
@@ -71,7 +71,7 @@ def test_verify_fails_when_the_lan_route_is_broken_behind_fine_handshakes(tmp_pa
     try:
         lanhost.run_expect([0], "ip route del 198.18.25.0/24")
         rc, lan = _verify(tmp_path, check=LAN_CHECK)
-        _, handshakes = _verify(tmp_path)
+        handshakes = _verify(tmp_path)[1]
         assert rc != 0
         assert all(not result.get("failed") for result in handshakes.values()), handshakes
         assert lan["wf-demo-laptop"].get("failed") and "198.18.24.20 behind wf-demo-gateway" in lan["wf-demo-laptop"]["msg"]
