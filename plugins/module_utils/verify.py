@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import ip_address
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import control_characters, ip_address
 
 
 def _tunnel_address(fleet, host, network):
@@ -102,3 +102,62 @@ def lan_probes(fleet, probes):
                                  "AllowedIPs of any peer): give an address on a LAN in its wireguard_lans"
                                  % (gateway, address))
     return wanted
+
+
+def _label(value):
+    """A label value of the Prometheus text format: backslash, double quote and newline escaped, any other
+    control character (which some readers take as a line end) replaced."""
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return "".join("\ufffd" if control_characters(char) else char for char in text)
+
+
+def _columns(lines):
+    """{public key: [fields]} of `wg show <if> latest-handshakes` / `transfer` lines."""
+    table = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) >= 2 and all(part.isdigit() for part in parts[1:]):
+            table[parts[0]] = [int(part) for part in parts[1:]]
+    return table
+
+
+METRICS = (
+    ("wirefleet_peer_last_handshake_seconds", "gauge", "Unix time of the latest handshake with the peer (0: none)"),
+    ("wirefleet_peer_handshake_age_seconds", "gauge", "Seconds since the latest handshake with the peer"),
+    ("wirefleet_peer_receive_bytes_total", "counter", "Bytes received from the peer"),
+    ("wirefleet_peer_transmit_bytes_total", "counter", "Bytes sent to the peer"),
+    ("wirefleet_peer_ping_ok", "gauge", "1 when the peer answered a ping across the tunnel in the last verify run"),
+    ("wirefleet_lan_probe_ok", "gauge", "1 when the LAN address answered a ping in the last verify run"),
+    ("wirefleet_verify_timestamp_seconds", "gauge", "Unix time of the verify run that wrote this file"),
+)
+
+
+def textfile(expected, handshakes, transfers, pinged, lan_results, now):
+    """node_exporter textfile collector text: per peer handshake time and age, transfer counters and the ping
+    result; per LAN probe its result. pinged maps "interface/peer" to True/False (absent: not pinged)."""
+    stamps, counters = _columns(handshakes), _columns(transfers)
+    samples = {name: [] for name, _, _ in METRICS}
+    for peer in expected:
+        labels = 'interface="%s",peer="%s",public_key="%s"' % (
+            _label(peer["interface"]), _label(peer["name"]), _label(peer["key"]))
+        stamp = (stamps.get(peer["key"]) or [0])[0]
+        received, sent = (counters.get(peer["key"]) or [0, 0])[:2]
+        samples["wirefleet_peer_last_handshake_seconds"].append((labels, stamp))
+        samples["wirefleet_peer_handshake_age_seconds"].append((labels, now - stamp if stamp else -1))
+        samples["wirefleet_peer_receive_bytes_total"].append((labels, received))
+        samples["wirefleet_peer_transmit_bytes_total"].append((labels, sent))
+        key = "%s/%s" % (peer["interface"], peer["name"])
+        if key in pinged:
+            samples["wirefleet_peer_ping_ok"].append((labels, int(bool(pinged[key]))))
+    for probe in lan_results:
+        labels = 'address="%s",gateway="%s"' % (_label(probe["address"]), _label(probe["gateway"]))
+        samples["wirefleet_lan_probe_ok"].append((labels, int(bool(probe["ok"]))))
+    samples["wirefleet_verify_timestamp_seconds"].append(("", now))
+    lines = []
+    for name, kind, text in METRICS:
+        if not samples[name]:
+            continue
+        lines += ["# HELP %s %s" % (name, text), "# TYPE %s %s" % (name, kind)]
+        lines += ["%s{%s} %d" % (name, labels, value) if labels else "%s %d" % (name, value)
+                  for labels, value in samples[name]]
+    return "\n".join(lines) + "\n"

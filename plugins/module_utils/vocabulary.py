@@ -36,6 +36,7 @@ GLOBAL_VARIABLES = (
     "wireguard_verify_max_age",
     "wireguard_verify_unmanaged",
     "wireguard_verify_firewall",
+    "wireguard_verify_textfile",
 )
 
 # Host variables that only the playbooks read (the engine never sees them).

@@ -5,12 +5,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from ansible.errors import AnsibleFilterError
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.wirefleet.wireguard.plugins.filter.stale_handshakes import stale_handshakes
 from ansible_collections.wirefleet.wireguard.plugins.filter.verify_lan_probes import verify_lan_probes
+from ansible_collections.wirefleet.wireguard.plugins.filter.verify_textfile import verify_textfile
 from ansible_collections.wirefleet.wireguard.plugins.filter.verify_peers import verify_peers
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import ip_address
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.topology import build_fleet
@@ -93,3 +96,36 @@ def test_anything_but_addresses_is_refused_naming_the_host(value):
         return  # None: not set
     with pytest.raises(AnsibleFilterError, match=r"^verify_lan_probes: host 'nas': wireguard_lan_probe"):
         verify_lan_probes(lan_fleet(), {"nas": {"wireguard_lan_probe": value}})
+
+
+def test_the_textfile_has_every_peer_with_handshake_age_counters_and_ping_result():
+    expected = verify_peers(build_fleet(NET, HOSTS, KEYS), "vps")
+    handshakes = ["%s\t1000" % fake_key("laptop"), "%s\t0" % fake_key("phone")]
+    transfers = ["%s\t300\t400" % fake_key("laptop"), "%s\t0\t0" % fake_key("phone")]
+    pings = [{"item": expected[0], "rc": 0}, {"item": expected[1], "rc": 1}]
+    lan = [{"item": {"address": "192.168.178.20", "gateway": "nas"}, "rc": 1}]
+    text = verify_textfile(expected, handshakes, transfers, pings, lan, 1100)
+    laptop = 'interface="wg0",peer="laptop",public_key="%s"' % fake_key("laptop")
+    assert "wirefleet_peer_handshake_age_seconds{%s} 100\n" % laptop in text
+    assert "wirefleet_peer_receive_bytes_total{%s} 300\n" % laptop in text
+    assert "wirefleet_peer_transmit_bytes_total{%s} 400\n" % laptop in text
+    assert "wirefleet_peer_ping_ok{%s} 1\n" % laptop in text
+    assert 'wirefleet_peer_ping_ok{interface="wg0",peer="phone"' in text and text.count("_ping_ok{") == 2
+    phone = 'interface="wg0",peer="phone",public_key="%s"' % fake_key("phone")
+    assert "wirefleet_peer_handshake_age_seconds{%s} -1" % phone in text  # never: no age
+    assert 'wirefleet_lan_probe_ok{address="192.168.178.20",gateway="nas"} 0\n' in text
+    assert "# TYPE wirefleet_peer_receive_bytes_total counter" in text
+    assert text.endswith("wirefleet_verify_timestamp_seconds 1100\n")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=30))
+def test_a_textfile_label_never_ends_its_line_or_its_quotes(name):
+    expected = [{"interface": "wg0", "name": name, "key": fake_key("x"), "address": "", "managed": True,
+                 "required": True}]
+    text = verify_textfile(expected, [], [], [], [], 1)
+    samples = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert len(samples) == 5  # four peer metrics and the timestamp: one line each, whatever the name holds
+    for line in samples[:4]:
+        labels = line[line.index("{") + 1:line.rindex("}")]
+        assert re.fullmatch(r'interface="wg0",peer="(?:[^"\\]|\\.)*",public_key="[^"]*"', labels, re.S), labels

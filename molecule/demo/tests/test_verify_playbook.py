@@ -5,6 +5,7 @@ LAN route broken behind fine handshakes and a firewall table removed by hand eac
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -34,10 +35,21 @@ def _verify(tmp_path, *args, check=CHECK):
 
 
 def test_verify_passes_on_the_converged_fleet(tmp_path):
-    rc, checks = _verify(tmp_path)
+    rc, checks = _verify(tmp_path, "-e", "wireguard_verify_textfile=/tmp/wirefleet.prom")
     assert rc == 0, checks
     assert sorted(checks) == ["wf-demo-gateway", "wf-demo-hub", "wf-demo-laptop"]
     assert "not checked (unmanaged): wf-demo-phone" in checks["wf-demo-hub"]["msg"]
+    # the textfile for node_exporter: every peer of the hub with a fresh handshake, bytes moved, ping answered
+    metrics = testinfra.get_host("docker://wf-demo-hub").file("/tmp/wirefleet.prom").content_string
+    for peer in ("wf-demo-gateway", "wf-demo-laptop", "wf-demo-phone"):
+        age = re.search(r'^wirefleet_peer_handshake_age_seconds\{interface="wg0",peer="%s",public_key="[^"]+"\} '
+                        r'(-?\d+)$' % peer, metrics, re.M)
+        assert age, metrics
+        assert peer == "wf-demo-phone" or 0 <= int(age.group(1)) < 180, metrics
+        assert re.search(r'^wirefleet_peer_receive_bytes_total\{[^}]*peer="%s"[^}]*\} [1-9]' % peer, metrics, re.M) or \
+            peer == "wf-demo-phone", metrics
+    assert re.search(r'^wirefleet_peer_ping_ok\{[^}]*peer="wf-demo-laptop"[^}]*\} 1$', metrics, re.M), metrics
+    assert re.search(r'^wirefleet_lan_probe_ok\{address="198.18.24.20",gateway="wf-demo-gateway"\} 1$', metrics, re.M)
 
 
 def test_verify_fails_when_a_tunnel_is_cut(tmp_path):
@@ -74,7 +86,8 @@ def test_verify_fails_when_the_lan_route_is_broken_behind_fine_handshakes(tmp_pa
         handshakes = _verify(tmp_path)[1]
         assert rc != 0
         assert all(not result.get("failed") for result in handshakes.values()), handshakes
-        assert lan["wf-demo-laptop"].get("failed") and "198.18.24.20 behind wf-demo-gateway" in lan["wf-demo-laptop"]["msg"]
+        assert lan["wf-demo-laptop"].get("failed"), lan
+        assert "198.18.24.20 behind wf-demo-gateway" in lan["wf-demo-laptop"]["msg"], lan
     finally:
         lanhost.run_expect([0], "ip route replace %s" % route.strip())
 
