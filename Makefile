@@ -30,6 +30,7 @@ unit: setup
 
 lint: setup
 	$(BIN)/ansible-lint --profile production --strict
+	$(BIN)/ruff check .
 
 sanity: setup
 	tests/sanity.sh

@@ -651,12 +651,12 @@ def _system_needs(member, plan, peers, entry):
     proxy_arp = net.type == "proxy_arp" and member.role == "hub"
     routes_lans = bool(member.lans)
     if between_peers or routes_lans or member.nat or proxy_arp:
-        system["forward_ipv4"] = system["forward_ipv4"] or net.ipv4 is not None or any(l.version == 4 for l in member.lans)
-        system["forward_ipv6"] = system["forward_ipv6"] or net.ipv6 is not None or any(l.version == 6 for l in member.lans)
+        system["forward_ipv4"] = system["forward_ipv4"] or net.ipv4 is not None or any(lan.version == 4 for lan in member.lans)
+        system["forward_ipv6"] = system["forward_ipv6"] or net.ipv6 is not None or any(lan.version == 6 for lan in member.lans)
         system["forwarding"].append({
             "interface": iface,
             "between_peers": between_peers,
-            "lans": [str(l) for l in member.lans] + ([str(net.ipv4)] if proxy_arp else []),
+            "lans": [str(lan) for lan in member.lans] + ([str(net.ipv4)] if proxy_arp else []),
             "to_uplink": member.nat,
         })
     if member.full_tunnel:
@@ -686,7 +686,7 @@ def _system_needs(member, plan, peers, entry):
                 sources = sorted({p["endpoint"].rsplit(":", 1)[0].strip("[]") for p in peers})
         system["listen"].append({"interface": iface, "port": member.port, "sources": sources})
     if member.lans and not member.lan_default_gateway:
-        reach = [str(c) for c in net.cidrs] + [str(l) for m in plan.members if m is not member for l in m.lans]
+        reach = [str(c) for c in net.cidrs] + [str(lan) for m in plan.members if m is not member for lan in m.lans]
         for lan in member.lans:
             hints.append("On the router of LAN %s add a static route: %s via %s's address on that LAN."
                          % (lan, ", ".join(reach), member.host))

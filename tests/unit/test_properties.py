@@ -112,7 +112,7 @@ def fleets(draw):
 def _keys(draw_keys, hosts, wg_key):
     """Public keys: some hosts in the store, some in wireguard_public_key, the rest unknown."""
     store = {}
-    for name, where in zip(sorted(hosts), draw_keys):
+    for name, where in zip(sorted(hosts), draw_keys, strict=False):
         if where == "store":
             store[name] = {"wg0": wg_key(name)}
         elif where == "var":
