@@ -5,7 +5,7 @@
 
 What is written, and why so:
   - the WireGuard interfaces go into wirefleet's zone `wirefleet` (zones/wirefleet.xml), or into an existing zone
-    of the user's (wireguard_firewalld_zone: then only the interface binding is added, with firewall-cmd);
+    of the user's (wireguard_firewall_firewalld_zone: then only the interface binding is added, with firewall-cmd);
   - every rule becomes a rich rule in a policy `wirefleet-<n>` (policies/wirefleet-<n>.xml), one policy per pair
     (ingress zone, egress zone) the rules need: input rules ANY -> HOST, forwarded ones between the zones of their
     interfaces (a rule without an interface: ANY), masquerade ANY -> the uplink's zone;
@@ -143,7 +143,7 @@ def render(rules, wg_interfaces, zone=None, interface_zones=None, default_zone="
     if not isinstance(interface_zones, dict):
         raise ValueError("interface_zones must be a mapping")
     own = zone is None or zone == OWN_ZONE
-    zone = OWN_ZONE if own else zone_name("wireguard_firewalld_zone", zone)
+    zone = OWN_ZONE if own else zone_name("wireguard_firewall_firewalld_zone", zone)
     zone_name("default zone", default_zone)
     if not isinstance(wg_interfaces, (list, tuple)):
         raise ValueError("wg_interfaces must be a list")

@@ -21,8 +21,8 @@ description:
     ingress/egress zone removed from one of wirefleet's policies at runtime is put back with C(firewall-cmd)
     (runtime only); a policy or zone of wirefleet missing at runtime makes it reload."
   - O(state=absent) removes wirefleet's files (reloading when firewalld runs) and the recorded bindings.
-  - ansible.posix.firewalld is not used: it cannot create policies from files, order rich rules, or compare
-    the runtime with the permanent configuration, and it would need one task per rich rule.
+  - "ansible.posix.firewalld is not used: it cannot create policies from files, order rich rules, or compare
+    the runtime with the permanent configuration, and it would need one task per rich rule."
 requirements:
   - firewalld 0.9 or later (policies) running with FirewallBackend=nftables
 options:
@@ -69,7 +69,7 @@ EXAMPLES = r"""
   wirefleet.wireguard.firewalld_objects:
     system: "{{ wireguard_firewall_computed.system }}"
     default_interface: eth0
-    zone: "{{ wireguard_firewalld_zone or omit }}"
+    zone: "{{ wireguard_firewall_firewalld_zone or omit }}"
 
 - name: Remove them
   wirefleet.wireguard.firewalld_objects:
@@ -133,8 +133,8 @@ class Firewalld:
             self.module.fail_json(msg="firewalld_objects: firewall-cmd is not installed")
         rc, out, err = self.module.run_command(safe_argv([self.cmd] + list(args)))
         if check and rc != 0:
-            self.module.fail_json(msg="firewall-cmd %s failed (rc %d): %s" % (" ".join(args), rc,
-                                                                               (err or out).strip()))
+            detail = (err or out).strip()
+            self.module.fail_json(msg="firewall-cmd %s failed (rc %d): %s" % (" ".join(args), rc, detail))
         return rc, out
 
     def running(self):
@@ -319,7 +319,7 @@ def present(module, firewalld, result):
     if user_zone:
         zone_name("zone", user_zone)
         if user_zone not in (firewalld.words("--permanent", "--get-zones") or []):
-            module.fail_json(msg="wireguard_firewalld_zone %s is not a zone of firewalld on this host "
+            module.fail_json(msg="wireguard_firewall_firewalld_zone %s is not a zone of firewalld on this host "
                              "(firewall-cmd --permanent --get-zones)" % user_zone)
     objects = render(rules, interfaces, user_zone, uplink_zones, default_zone)
     result["zone"] = objects["zone"]
@@ -329,9 +329,11 @@ def present(module, firewalld, result):
     for binding in [b for b in bindings if b["zone"] != user_zone or b["interface"] not in interfaces]:
         _unbind(module, firewalld, True, binding, result)
         bindings.remove(binding)
-    files_changed = _apply_files(module, firewalld, params["config_dir"], objects["files"], result, True)
     if user_zone:
+        # before the files: firewalld takes the interface out of the zone it had (wirefleet's, moving from it),
+        # rewriting that zone's file, which _apply_files then removes
         _bind(module, firewalld, user_zone, interfaces, bindings, result)
+    files_changed = _apply_files(module, firewalld, params["config_dir"], objects["files"], result, True)
     if bindings != recorded and not module.check_mode:
         _save_record(record, bindings)
     policies = policy_names(objects["files"])

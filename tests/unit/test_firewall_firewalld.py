@@ -57,8 +57,8 @@ def test_the_gateway_needs_a_zone_and_one_policy_per_zone_pair():
         ("ipv4", "198.51.100.7", "51820", "accept"), ("ipv6", "2001:db8::7", "51820", "accept"),
         (None, None, "51820", "drop")]
     nat = by_pair(objects)["ANY", "external"].find("rule")
-    assert (nat.get("family"), nat.find("source").get("address"), nat[-1].tag) == ("ipv4", "10.8.0.0/24",
-                                                                                    "masquerade")
+    found = (nat.get("family"), nat.find("source").get("address"), nat[-1].tag)
+    assert found == ("ipv4", "10.8.0.0/24", "masquerade")
 
 
 def test_plan_order_holds_inside_and_across_policies():
