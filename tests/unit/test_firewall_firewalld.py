@@ -252,6 +252,17 @@ class FakeFirewalld:
         self.runtime_zones = list(self.zones)
         self.bindings["runtime"] = dict(self.bindings["permanent"])
 
+    def rewrite_own_zone_without(self, interface):
+        """As firewalld does when an interface moves out of a zone permanently: it rewrites that zone's file."""
+        path = os.path.join(self.config_dir, "zones", "wirefleet.xml")
+        if os.path.exists(path):
+            root = ET.parse(path).getroot()
+            for element in root.findall("interface"):
+                if element.get("name") == interface:
+                    root.remove(element)
+            os.replace(path, path + ".old")
+            ET.ElementTree(root).write(path)
+
     def __call__(self, module, args, **_kwargs):
         assert isinstance(args, list) and not any(control_characters(a) for a in args)
         args = args[1:]
@@ -280,6 +291,8 @@ class FakeFirewalld:
         if "zone" in options:
             name = options.get("change-interface") or options.get("remove-interface")
             if "change-interface" in options:
+                if where == "permanent" and self.bindings[where].get(name) == "wirefleet":
+                    self.rewrite_own_zone_without(name)
                 self.bindings[where][name] = options["zone"]
             elif self.bindings[where].get(name) == options["zone"]:
                 del self.bindings[where][name]
@@ -403,3 +416,14 @@ def test_absent_removes_every_file_of_ours_and_nothing_else(host, capsys):
     assert sorted(os.listdir(os.path.join(host.config_dir, "zones"))) == ["public.xml"]
     assert os.listdir(os.path.join(host.config_dir, "policies")) == ["mine.xml"]
     assert run(host, capsys, state="absent")["changed"] is False
+
+
+def test_moving_to_a_user_zone_leaves_no_zone_of_wirefleet(host, capsys):
+    run(host, capsys)
+    moved = run(host, capsys, zone="internal")
+    assert "zones/wirefleet.xml" in moved["removed"] and moved["reloaded"]
+    assert not os.path.exists(os.path.join(host.config_dir, "zones", "wirefleet.xml"))
+    assert "wirefleet" not in host.zones and host.bindings["permanent"]["wg0"] == "internal"
+    assert run(host, capsys, zone="internal")["changed"] is False
+    back = run(host, capsys)
+    assert back["changed"] and host.bindings["permanent"]["wg0"] == "wirefleet" and not os.path.exists(host.record)
