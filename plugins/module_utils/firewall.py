@@ -378,6 +378,13 @@ def choose_backend(requested, facts):
     if requested == "firewalld" and not facts.get("firewalld_running"):
         return "firewalld", ["wireguard_firewall_backend is firewalld but firewalld is not running on this host: "
                              "start it (systemctl enable --now firewalld) or choose another backend"]
+    if requested in ("firewalld", "auto") and facts.get("firewalld_running") and \
+            facts.get("firewalld_backend") not in (None, "nftables"):
+        return "firewalld", ["firewalld runs with FirewallBackend=%s (/etc/firewalld/firewalld.conf): wirefleet's "
+                             "firewalld backend needs FirewallBackend=nftables (firewalld's default since 0.6; its "
+                             "iptables backend is deprecated): set it and restart firewalld, or set "
+                             "wireguard_firewall_backend: none and open the WireGuard traffic in firewalld yourself"
+                             % _fact(facts, "firewalld_backend")]
     if requested == "ufw" and not facts.get("ufw_installed"):
         return "ufw", ["wireguard_firewall_backend is ufw but ufw is not installed on this host: install it or "
                        "choose another backend"]

@@ -66,7 +66,7 @@ ROLE_VARIABLES = {
         "wireguard_firewall_backend", "wireguard_firewall_check_only", "wireguard_firewall_computed", "wireguard_firewall_default_interface",
         "wireguard_firewall_default_interface6", "wireguard_firewall_dir", "wireguard_firewall_enabled",
         "wireguard_firewall_forward_strict", "wireguard_firewall_install_packages", "wireguard_firewall_state",
-        "wireguard_firewall_trusted_chains",
+        "wireguard_firewall_firewalld_zone", "wireguard_firewall_trusted_chains",
     ),
     "wireguard_install": (
         "wireguard_install_cache_valid_time", "wireguard_install_computed", "wireguard_install_full_tunnel_packages",

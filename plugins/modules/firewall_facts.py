@@ -56,6 +56,19 @@ firewalld_running:
   description: firewalld is installed and C(firewall-cmd --state) says running.
   type: bool
   returned: always
+firewalld_backend:
+  description: "firewalld's C(FirewallBackend) setting (C(nftables) or C(iptables), from C(/etc/firewalld/firewalld.conf);
+    C(nftables), firewalld's default, when not set); null when firewalld is not installed."
+  type: str
+  returned: always
+firewalld_default_zone:
+  description: firewalld's default zone (runtime), null when firewalld is not running.
+  type: str
+  returned: always
+firewalld_zones:
+  description: The zone of each interface bound to one at runtime (C(firewall-cmd --get-active-zones)).
+  type: dict
+  returned: always
 docker_user:
   description: The iptables chain C(DOCKER-USER) exists (Docker's place for rules evaluated before its own).
   type: bool
@@ -72,6 +85,12 @@ chains:
 import json
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.firewall_firewalld import (
+    parse_active_zones,
+    parse_firewalld_conf,
+)
+
+FIREWALLD_CONF = "/etc/firewalld/firewalld.conf"
 
 OWN_TABLE = ("inet", "wirefleet")
 HOOKS = ("input", "forward", "postrouting")
@@ -238,7 +257,8 @@ def _run(module, name, *args):
 
 def detect(module):
     facts = {"nft": False, "iptables": None, "ufw_installed": False, "ufw_active": False, "firewalld_installed": False,
-             "firewalld_running": False, "docker_user": False, "chains": []}
+             "firewalld_running": False, "firewalld_backend": None, "firewalld_default_zone": None,
+             "firewalld_zones": {}, "docker_user": False, "chains": []}
     version = _run(module, "iptables", "-V")
     if version is not None and version[0] == 0:
         facts["iptables"] = iptables_variant(version[1].strip())
@@ -263,7 +283,22 @@ def detect(module):
     firewalld = _run(module, "firewall-cmd", "--state")
     facts["firewalld_installed"] = firewalld is not None
     facts["firewalld_running"] = firewalld is not None and firewalld[0] == 0 and firewalld[1].strip() == "running"
+    if firewalld is not None:
+        facts["firewalld_backend"] = parse_firewalld_conf(_read(FIREWALLD_CONF))
+    if facts["firewalld_running"]:
+        zone = _run(module, "firewall-cmd", "--get-default-zone")
+        facts["firewalld_default_zone"] = zone[1].strip() or None if zone[0] == 0 else None
+        active = _run(module, "firewall-cmd", "--get-active-zones")
+        facts["firewalld_zones"] = parse_active_zones(active[1]) if active[0] == 0 else {}
     return facts
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
 
 
 def main():
