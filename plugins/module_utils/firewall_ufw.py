@@ -198,6 +198,9 @@ def with_rules_block(text, block):
         return rest
     lines = rest.splitlines(True)
     where = next((i for i, line in enumerate(lines) if line.startswith("*")), len(lines))
+    # above the comment that belongs to the first table ("# Don't delete these required lines ...")
+    while where > 0 and lines[where - 1].startswith("#") and where < len(lines):
+        where -= 1
     if old:
         where = len(text[:text.index(old)].splitlines(True))
     return "".join(lines[:where] + [block] + lines[where:])
