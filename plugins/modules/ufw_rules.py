@@ -12,15 +12,15 @@ version_added: 0.1.0
 short_description: wirefleet's firewall rules in ufw, in ufw's own terms
 description:
   - Turns the C(system) part of a host's M(wirefleet.wireguard.fleet) entry into ufw rules (C(ufw allow),
-    C(ufw deny), C(ufw route allow), C(ufw route reject)), each commented C(wirefleet: ...), and its NAT entries
-    into a managed block of C(/etc/ufw/before.rules) (C(before6.rules) for IPv6) filling the chain
+    C(ufw deny), C(ufw route allow), C(ufw route reject)), each with a comment starting V(wirefleet:), and its
+    NAT entries into a managed block of C(/etc/ufw/before.rules) (C(before6.rules) for IPv6) filling the chain
     C(WIREFLEET-UFW-NAT), jumped to once from POSTROUTING by a managed block of C(/etc/ufw/before.init).
-  - Reads ufw's rules from C(user.rules) and C(user6.rules), deletes the rules commented C(wirefleet: ...) that
+  - Reads ufw's rules from C(user.rules) and C(user6.rules), deletes the rules whose comment starts V(wirefleet:) that
     are not wanted or out of order, adds the missing ones with the ufw command (argument lists, no shell), and
     runs C(ufw reload) only when a managed block changed or the live NAT chain differs from it. Rules without
     that comment (the user's) are never deleted, changed or reordered; a wanted rule that ufw would merge into
     one of the user's is skipped and reported.
-  - With O(state=absent) removes every rule commented C(wirefleet: ...), both blocks and the live chain.
+  - With O(state=absent) removes every rule whose comment starts V(wirefleet:), both blocks and the live chain.
   - When ufw is inactive the rules and blocks are written (ufw loads them when it is enabled) and a warning
     says they are not in effect.
 options:
@@ -57,8 +57,6 @@ options:
     type: path
     default: /etc/default/ufw
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
 extends_documentation_fragment:
@@ -155,7 +153,8 @@ def _run(module, argv, check=True):
 def _describe(key, action, family, comment):
     route, proto, port, dst, src, in_if, out_if = key
     return "%s%s%s%s%s from %s to %s%s (v%d) # %s" % (
-        "route " if route else "", action, " in on %s" % in_if if in_if else "", " out on %s" % out_if if out_if else "",
+        "route " if route else "", action, " in on %s" % in_if if in_if else "",
+        " out on %s" % out_if if out_if else "",
         " proto %s" % proto if proto else "", src or "any", dst or "any", " port %s" % port if port else "", family,
         comment)
 
@@ -201,8 +200,8 @@ def _write(module, path, content, validate=None, executable=False):
         rc, out, err = module.run_command(validate + [temp], environ_update=C_LOCALE)
         if rc != 0:
             os.unlink(temp)
-            module.fail_json(msg="%s would not load %s with wirefleet's block: %s" % (validate[0], path,
-                                                                                    (err or out).strip()))
+            problem = (err or out).strip()
+            module.fail_json(msg="%s would not load %s with wirefleet's block: %s" % (validate[0], path, problem))
     module.atomic_move(temp, path)
     # atomic_move gives the new file the old one's mode: an executable before.init needs it set again.
     os.chmod(path, mode)

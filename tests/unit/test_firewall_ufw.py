@@ -101,9 +101,10 @@ def test_a_new_rule_at_the_end_is_only_appended():
     deletes, adds, _skipped = ufw.changes(wanted, hub_current())
     # the LAN rules come before the exit gateway in plan order: the exit rules are deleted and added after them
     assert [ufw.shown(entry).split(" (")[0] for entry in deletes] == [
-        "route:allow any any 0.0.0.0/0 any 0.0.0.0/0 in_wg0!out_eth0", "route:allow any any ::/0 any ::/0 in_wg0!out_eth0"]
-    assert [rule.comment for rule in adds] == ["wirefleet: wg0: to LAN 10.9.0.0/24", "wirefleet: wg0: from LAN 10.9.0.0/24",
-                                               "wirefleet: wg0: exit gateway"]
+        "route:allow any any 0.0.0.0/0 any 0.0.0.0/0 in_wg0!out_eth0",
+        "route:allow any any ::/0 any ::/0 in_wg0!out_eth0"]
+    assert [rule.comment for rule in adds] == ["wirefleet: wg0: to LAN 10.9.0.0/24",
+                                               "wirefleet: wg0: from LAN 10.9.0.0/24", "wirefleet: wg0: exit gateway"]
 
 
 def test_the_users_rules_are_never_deleted_and_a_clash_is_skipped():
@@ -195,6 +196,7 @@ def test_ipv6_protection_and_lans():
 
 # Hypothesis: whatever the inventory hands over, an argument is a checked value or ufw's own word, never
 # an option, never holding a control character; and anything else is a ValueError before any argv exists.
+WORD_CHARACTERS = set(string.ascii_letters + string.digits + "_=.-:/")
 UFW_WORDS = {"allow", "deny", "reject", "route", "in", "out", "on", "proto", "udp", "tcp", "from", "to", "any",
              "port", "comment"}
 HOSTILE = st.one_of(st.text(max_size=20), st.sampled_from(["-rf", "--dry-run", "wg0\n", "eth0;reboot", "a b", "+",
@@ -232,8 +234,7 @@ def test_no_control_character_or_option_reaches_an_argument(system):
     for rule in wanted:
         assert all(_safe(arg) for arg in rule.args), rule.args
         for arg in rule.args[:-1]:
-            assert arg in UFW_WORDS or arg.isdigit() or set(arg) <= set(string.ascii_letters + string.digits
-                                                                       + "_=.-:/"), arg
+            assert arg in UFW_WORDS or arg.isdigit() or set(arg) <= WORD_CHARACTERS, arg
     for line in nat[4] + nat[6]:
         assert not control_characters(line)
         assert line.count('"') == 2
