@@ -175,7 +175,9 @@ def _live_nat(module, tool, lines):
 def _remove_live_nat(module, tool):
     """Removes the jumps to the chain and the chain of tool; whether there was anything."""
     removed = False
-    while _run(module, [tool, "-w", "-t", "nat", "-D", "POSTROUTING", "-j", NAT_CHAIN], check=False)[0] == 0:
+    for _attempt in range(64):  # every copy of the jump, however many a hand-made rule left (bounded)
+        if _run(module, [tool, "-w", "-t", "nat", "-D", "POSTROUTING", "-j", NAT_CHAIN], check=False)[0] != 0:
+            break
         removed = True
     if _run(module, [tool, "-w", "-t", "nat", "-S", NAT_CHAIN], check=False)[0] == 0:
         _run(module, [tool, "-w", "-t", "nat", "-F", NAT_CHAIN])
@@ -271,13 +273,13 @@ def main():
     result["active"] = "Status: active" in status
 
     stale_jumps, nat_ok = {}, True
-    tools = {4: "iptables", 6: "ip6tables"}
+    tools = {4: module.get_bin_path("iptables") or "iptables", 6: module.get_bin_path("ip6tables") or "ip6tables"}
     if result["active"]:
         for family in nat_families:
             good, extra = _live_nat(module, tools[family], nat[family])
             nat_ok = nat_ok and good
             stale_jumps[family] = extra
-    live_leftovers = [family for family in (4, 6) if family not in nat_families and module.get_bin_path(tools[family])
+    live_leftovers = [family for family in (4, 6) if family not in nat_families and os.path.isabs(tools[family])
                       and _run(module, [tools[family], "-w", "-t", "nat", "-S", NAT_CHAIN], check=False)[0] == 0]
     result["reloaded"] = result["active"] and (bool(changed_files) or not nat_ok)
     result["changed"] = bool(deletes or adds or changed_files or result["reloaded"] or live_leftovers)
