@@ -11,20 +11,20 @@ version_added: 0.1.0
 short_description: Where a host's WireGuard accepts must go so that the firewalls already there do not drop them
 description:
   - Given the C(system) part of a host's M(wirefleet.wireguard.fleet) entry and the host's
-    M(wirefleet.wireguard.firewall_facts), picks the backend (C(auto) - nftables, else iptables; ufw and firewalld
-    are refused for now) and decides, for every foreign base chain that drops at a hook where wirefleet accepts
+    M(wirefleet.wireguard.firewall_facts), picks the backend (C(auto) - firewalld when it runs, else ufw when it is
+    active, else nftables, else iptables) and decides, for every foreign base chain that drops at a hook where wirefleet accepts
     traffic, how the traffic passes it.
   - An iptables built-in chain (Docker's FORWARD policy DROP, ufw's chains, a hand-made REJECT) gets a jump at its
     top into C(WIREFLEET-PASS-INPUT) / C(WIREFLEET-PASS-FORWARD), which hold wirefleet's accepts of that hook.
-  - A drop in any other table (a user's nftables table, firewalld) is a problem naming the table and chain, unless
-    the chain is listed in O(trusted); wirefleet never edits other tables.
+  - A drop in any other table (a user's nftables table; firewalld's unless the backend is firewalld) is a problem
+    naming the table and chain, unless the chain is listed in O(trusted); wirefleet never edits other tables.
 options:
   facts:
     description: The result of M(wirefleet.wireguard.firewall_facts) on the host.
     type: dict
     required: true
   backend:
-    description: C(auto), C(nftables), C(iptables) or C(none).
+    description: C(auto), C(firewalld), C(ufw), C(nftables), C(iptables) or C(none).
     type: str
     default: auto
   trusted:
@@ -45,7 +45,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: "C(backend) (nftables, iptables or none), C(hooks) (C(family), C(hook), C(chain), C(target) of each
+  description: "C(backend) (firewalld, ufw, nftables, iptables or none), C(hooks) (C(family), C(hook), C(chain), C(target) of each
     jump to place), C(problems) (non-empty: fail the host), C(notes) (what was placed, for the run's report),
     C(pass_iptables) and C(pass_ip6tables) (iptables-restore --noflush input for the placed chains, or empty)."
   type: dict

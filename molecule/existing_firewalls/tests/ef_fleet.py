@@ -64,6 +64,17 @@ def run_drift():
     return run_playbook(os.path.join(root, "playbooks", "drift.yml"), "--check")
 
 
+def changed_tasks(output):
+    """["host: task"] of every task that reported changed in a playbook's output."""
+    found, task = [], None
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line[6:line.rfind("]")]
+        elif line.startswith("changed: ["):
+            found.append("%s: %s" % (line[10:line.index("]")], task))
+    return found
+
+
 def recap(output):
     """{host: changed} from a play recap."""
     return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s*:\s*ok=\d+\s+changed=(\d+)", output, re.M)}
@@ -71,10 +82,12 @@ def recap(output):
 
 def paths(nodes):
     """Every forwarded path of the fleet as (what, source node, destination node, address): from the desktop
-    through the ufw hub to the firewalld gateway, to its LAN, through the hub and the Docker gateway into its
-    LAN, and from the gateway's LAN back to the desktop."""
+    through the ufw hub to the Docker gateway, to the firewalld gateway's LAN, through the hub and the Docker
+    gateway into its LAN, and from the firewalld gateway's LAN back to the desktop. (The firewalld gateway's own
+    services are not among them: its zone wirefleet, like ufw's default deny incoming, keeps the host's input
+    policy for the tunnel; docs/firewall.md.)"""
     return [
-        ("desktop -> gateway (hub, between peers)", nodes[DESKTOP], nodes[GATEWAY], TUNNEL[GATEWAY]),
+        ("desktop -> Docker gateway (hub, between peers)", nodes[DESKTOP], nodes[DOCKER], TUNNEL[DOCKER]),
         ("desktop -> LAN host (hub, firewalld gateway)", nodes[DESKTOP], nodes[LANHOST], LAN_ADDRESS[LANHOST]),
         ("desktop -> Docker LAN host (hub, Docker gateway, NAT)", nodes[DESKTOP], nodes[DLANHOST],
          LAN_ADDRESS[DLANHOST]),
