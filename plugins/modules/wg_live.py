@@ -54,6 +54,11 @@ options:
   service:
     description: The systemd unit to restart; default C(wg-quick@<name>).
     type: str
+  peer_names:
+    description: Public key to host name of the peers, so the reasons name a missing or extra peer
+      (C(peer laptop missing)) instead of the start of its key.
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - wirefleet.wireguard.attributes
 """
@@ -171,10 +176,17 @@ def _live_peers(lines):
     return live
 
 
-def _peer_differences(wanted, live):
+def _peer_name(key, names):
+    """The peer's host name where the caller gave one (for the run's report), else the start of its key."""
+    name = names.get(key)
+    return name if isinstance(name, str) and name.isprintable() and name else "%s..." % key[:8]
+
+
+def _peer_differences(wanted, live, names=None):
+    names = names or {}
     reasons = []
-    if set(wanted) != set(live):
-        reasons.append("peers added or removed")
+    reasons.extend("peer %s missing" % _peer_name(key, names) for key in sorted(set(wanted) - set(live)))
+    reasons.extend("peer %s not in the configuration" % _peer_name(key, names) for key in sorted(set(live) - set(wanted)))
     for key, want in wanted.items():
         have = live.get(key)
         if have is None:
@@ -198,6 +210,7 @@ def main():
             "restart_reasons": {"type": "list", "elements": "str", "default": []},
             "sync": {"type": "bool", "default": False},
             "service": {"type": "str"},
+            "peer_names": {"type": "dict", "default": {}},
         },
         supports_check_mode=True,
     )
@@ -246,7 +259,7 @@ def main():
     if interface.get("listenport") and int(interface["listenport"][0]) != int(own[2]):
         reasons.append("listen port")
     wanted = _wanted_peers(peers)
-    reasons.extend(_peer_differences(wanted, _live_peers(dump_lines[1:])))
+    reasons.extend(_peer_differences(wanted, _live_peers(dump_lines[1:]), params["peer_names"]))
     if not reasons and params["sync"] and any(p["endpoint_name"] for p in wanted.values()):
         reasons.append("configuration changed (endpoints given by name)")
     if reasons:

@@ -25,10 +25,12 @@ FIREWALL_PROBLEM = "rules on this host are not as converged"
 def run_verify():
     """(rc, output, hosts that failed, hosts whose failure names their firewall rules)."""
     rc, output = ef.run_playbook(os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "verify.yml"))
-    failed = set(re.findall(r"^fatal: \[(\S+)\]", output, re.M))
-    firewall = {host for host, line in re.findall(r"^fatal: \[(\S+)\]: FAILED! => (.*)$", output, re.M)
-                if FIREWALL_PROBLEM in line}
-    return rc, output, failed, firewall
+    failures = {}
+    for part in re.split(r"^fatal: \[", output, flags=re.M)[1:]:
+        host, text = part.split("]", 1)
+        failures[host] = re.split(r"^(?:TASK \[|PLAY RECAP)", text, flags=re.M)[0]  # its (multi-line) result
+    firewall = {host for host, text in failures.items() if FIREWALL_PROBLEM in text}
+    return rc, output, set(failures), firewall
 
 
 def test_verify_passes_on_the_converged_fleet_with_its_lan_probes():

@@ -199,7 +199,7 @@ def test_summary_tells_the_hub_changed():
     assert any(line.startswith(HUB + ": changed") for line in summary(RUNS["down"])), summary(RUNS["down"])
 
 
-def test_host_back_is_converged(tmp_path, hub, desktop, pi):
+def test_host_back_is_converged(tmp_path, hub, desktop, laptop, pi):
     """wf-star-pi boots again; the next site.yml succeeds, changes nothing on the hub (drift: second run),
     and wf-star-pi's tunnel is up with a fresh handshake."""
     assert "down" in RUNS, "needs test_host_down_keeps_its_peer"
