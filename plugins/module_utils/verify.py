@@ -136,7 +136,7 @@ def textfile(expected, handshakes, transfers, pinged, lan_results, now):
     """node_exporter textfile collector text: per peer handshake time and age, transfer counters and the ping
     result; per LAN probe its result. pinged maps "interface/peer" to True/False (absent: not pinged)."""
     stamps, counters = _columns(handshakes), _columns(transfers)
-    samples = {name: [] for name, _, _ in METRICS}
+    samples = {metric[0]: [] for metric in METRICS}
     for peer in expected:
         labels = 'interface="%s",peer="%s",public_key="%s"' % (
             _label(peer["interface"]), _label(peer["name"]), _label(peer["key"]))
