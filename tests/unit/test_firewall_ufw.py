@@ -202,7 +202,7 @@ UFW_WORDS = {"allow", "deny", "reject", "route", "in", "out", "on", "proto", "ud
 HOSTILE = st.one_of(st.text(max_size=20), st.sampled_from(["-rf", "--dry-run", "wg0\n", "eth0;reboot", "a b", "+",
                                                           "10.0.0.0/8\n-A", "--", "wg0'", "1e3", "0x10"]))
 INTERFACES = st.one_of(st.sampled_from(["wg0", "eth0", "wg-home", "br.lan"]), HOSTILE)
-CIDRS = st.one_of(st.sampled_from(["10.9.0.0/24", "192.0.2.7", "2001:db8::/64", "fd00::1"]), HOSTILE)
+CIDRS = st.one_of(st.sampled_from(["10.9.0.0/24", "198.51.100.7", "2001:db8::/64", "fd00::1"]), HOSTILE)
 PORTS = st.one_of(st.integers(-5, 70000), st.sampled_from(["51820", "-1", "51820\n"]), HOSTILE)
 
 
