@@ -208,3 +208,79 @@ def problems(text, require_private_key=True):
     for number, peer in enumerate(peers, 1):
         found += _peer_problems("[Peer] %d" % number, peer)
     return found
+
+
+# What adopting a hand-made config reads (wg_existing, wg_config's takeover). A config wirefleet wrote starts
+# with wgquick.HEADER, which names the writer.
+WIREFLEET_MARK = "Written by wirefleet.wireguard"
+DOWN_HOOKS = ("predown", "postdown")
+# Down hooks adopting never runs: they would take the interface (or WireGuard) down, which a takeover must not.
+_UNSAFE_HOOK = re.compile(r"\b(ip\s+(-\S+\s+)*link\s+(del|delete|set)\b|wg-quick\b|systemctl\b|reboot\b|shutdown\b)")
+_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def written_by_wirefleet(text):
+    """Whether a config carries wirefleet's header (its first line)."""
+    first = (text or "").split("\n", 1)[0]
+    return first.startswith("#") and WIREFLEET_MARK in first
+
+
+def _comment_name(comments):
+    """A peer's name from the comments around its [Peer]: '# Name = phone', '### Client laptop' -> 'client-laptop'."""
+    for comment in comments:
+        match = re.fullmatch(r"\s*(?:friendly_?)?name\s*[=:]\s*(.+)", comment, re.IGNORECASE)
+        if match:
+            comments = [match.group(1)]
+            break
+    for comment in reversed(comments):
+        name = _NAME_CHARACTERS.sub("-", comment.strip()).strip("-.").lower()
+        if name:
+            return name[:100].strip("-.")
+    return None
+
+
+def read_existing(text):
+    """A hand-made wg-quick config as adopting reads it.
+
+    Returns {"interface": {key: [values]}, "peers": [{"settings": {key: [values]}, "name": str or None}]}:
+    keys lower-case, values as written (the caller validates them), each peer's name taken from the comment
+    lines just above its [Peer] or the first ones inside it (None when there are none).
+    """
+    interface, peers, section, comments = {}, [], None, []
+    for raw in (text or "").splitlines():
+        content, _hash, comment = raw.partition("#")
+        content = content.strip()
+        if not content:
+            if comment.strip(" #"):
+                comments.append(comment.strip(" #"))
+                if section is not None and section is not interface and peers[-1]["name"] is None:
+                    peers[-1]["name"] = _comment_name(comments)
+            elif not comment:
+                comments = []
+            continue
+        if content.startswith("["):
+            name = content.strip("[]").strip().lower()
+            section = interface if name == "interface" else ({} if name == "peer" else None)
+            if name == "peer":
+                peers.append({"settings": section, "name": _comment_name(comments) if comments else None})
+            comments = []
+            continue
+        comments = []
+        match = _LINE.fullmatch(content)
+        if match and section is not None:
+            section.setdefault(match.group(1).lower(), []).append(match.group(2))
+    return {"interface": interface, "peers": peers}
+
+
+def down_hooks(interface, name):
+    """(commands to run, commands left) of a config's PreDown and PostDown, %i replaced by the interface name.
+
+    Replacing a hand-made config runs what wg-quick down would have run, so the rules its PostUp added do not
+    outlive it; a hook that would take an interface or WireGuard down is left (and reported).
+    """
+    run, left = [], []
+    for key in DOWN_HOOKS:
+        for command in interface.get(key, []):
+            command = command.replace("%i", name)
+            (left if _UNSAFE_HOOK.search(command) or control_characters(command) else run).append(command)
+    return run, left

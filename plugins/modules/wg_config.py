@@ -94,6 +94,13 @@ peers:
   description: Number of peers written.
   type: int
   returned: always
+taken_over:
+  description: "When the file replaced was not written by wirefleet (a network adopted with C(playbooks/adopt.yml)):
+    C(backup), where the old file is kept (0600), C(hooks_run) and C(hooks_left), its PreDown/PostDown commands
+    run once (what C(wg-quick down) would have run, so the rules its PostUp added go) or left because they would
+    take an interface down, and C(hook_failures)."
+  type: dict
+  returned: when a hand-made config was replaced
 skipped_peers:
   description: Peers left out because their public key is not known yet.
   type: list
@@ -109,7 +116,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import read_text, write_atomic
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import INTERFACE_RULE, is_interface
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgconf import changes, mask, problems
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgconf import (
+    changes,
+    down_hooks,
+    mask,
+    parse,
+    problems,
+    written_by_wirefleet,
+)
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgquick import render
 
 
@@ -139,6 +153,32 @@ def _validate(module, folder, name, text):
             _refuse(module, name, found)
     finally:
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+# Hooks a takeover deals with itself (their down part run once, below): no reason to restart the interface.
+TAKEOVER_HOOKS = ("PreUp", "PostUp", "PreDown", "PostDown", "SaveConfig")
+BACKUP_SUFFIX = ".pre-wirefleet"
+
+
+def _take_over(module, path, name, old_text):
+    """Keep the hand-made config beside the new one and run its down hooks once, as wg-quick down would.
+
+    Runs after the new file is written and after the firewall role put wirefleet's own rules in place, so the
+    NAT the old PostUp set up is replaced, not interrupted. The hooks are the host's own root-owned file,
+    never inventory values; one that would take an interface or WireGuard down is left and reported.
+    """
+    backup = path + BACKUP_SUFFIX
+    if not os.path.exists(backup):
+        write_atomic(backup, old_text, 0o600, root_owned=True, durable=True)
+    interface, _peers = parse(old_text)
+    run, left = down_hooks(interface, name)
+    failures = []
+    bash = module.get_bin_path("bash", required=True)
+    for command in run:
+        rc, _out, err = module.run_command([bash, "-c", command])
+        if rc != 0:
+            failures.append("%s: exit %d %s" % (command, rc, err.strip()))
+    return {"backup": backup, "hooks_run": run, "hooks_left": left, "hook_failures": failures}
 
 
 def _render(module, params, private_key, placeholders):
@@ -195,17 +235,23 @@ def main():
         settings, peers_changed, reasons = changes(current, text)
     if current is None:
         settings, peers_changed = ["created"], written > 0
+    hand_made = current is not None and content_changed and not written_by_wirefleet(current)
+    if hand_made:
+        reasons = [reason for reason in reasons if reason not in TAKEOVER_HOOKS]
 
     # The raw text, always (also in check mode, whatever the missing key): nothing wirefleet never writes.
     found = problems(text, require_private_key=not module.check_mode) if content_changed else []
     if found:
         _refuse(module, name, found)
+    taken_over = None
     if not module.check_mode:
         if content_changed:
             os.makedirs(folder, mode=0o700, exist_ok=True)
             if params["validate"]:
                 _validate(module, folder, name, text)
             write_atomic(path, text, 0o600, root_owned=True, durable=True)
+            if hand_made:
+                taken_over = _take_over(module, path, name, current)
         elif attrs_changed:
             os.chmod(path, 0o600)
             os.chown(path, 0, 0)
@@ -219,6 +265,12 @@ def main():
         "peers": written,
         "skipped_peers": skipped,
     }
+    if taken_over is not None:
+        result["taken_over"] = taken_over
+        if taken_over["hooks_left"] or taken_over["hook_failures"]:
+            module.warn("wg_config: %s was made by hand; kept as %s. Down hooks not run (they would take an interface "
+                        "down): %s. Failed: %s" % (path, taken_over["backup"], taken_over["hooks_left"] or "none",
+                                                   taken_over["hook_failures"] or "none"))
     if module._diff and content_changed:
         # --check --diff on a fleet never converged shows every peer, with placeholders for keys not made yet.
         shown = _render(module, params, private_key, placeholders=True) if module.check_mode else text

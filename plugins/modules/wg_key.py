@@ -14,6 +14,8 @@ description:
   - Creates O(path) with C(wg genkey) under umask 077 (root, 0600) when it does not exist, and never
     regenerates an existing key.
   - With O(private_key) the file holds exactly that key instead (a user-supplied, typically vaulted, key).
+  - With O(in_use_config), a key file that does not exist yet takes the PrivateKey of that wg-quick config (a
+    hand-made network being adopted keeps its keys, so no peer has to learn a new one).
   - The private key is never returned; only the public key is.
 requirements:
   - wireguard-tools (C(wg)) on the host
@@ -25,6 +27,10 @@ options:
   private_key:
     description: Use this private key instead of generating one; replaces a different key in O(path).
     type: str
+  in_use_config:
+    description: A wg-quick config whose PrivateKey becomes the key when O(path) does not exist yet (and
+      O(private_key) is not given), e.g. C(/etc/wireguard/wg0.conf) of a network made by hand.
+    type: path
 extends_documentation_fragment:
   - wirefleet.wireguard.attributes
 """
@@ -46,6 +52,10 @@ public_key:
   description: The public key; null in check mode when the key does not exist yet.
   type: str
   returned: always
+adopted:
+  description: Whether the key was taken from O(in_use_config).
+  type: bool
+  returned: always
 created:
   description: Whether a key was (or in check mode would be) written; owner and mode are also repaired when needed.
   type: bool
@@ -58,6 +68,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import read_text, write_atomic
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import is_key
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgconf import read_existing
 
 
 def _write_private(path, key):
@@ -69,11 +80,20 @@ def _write_private(path, key):
         os.umask(old_umask)
 
 
+def _key_in_use(path):
+    """The PrivateKey of a wg-quick config, or None (no file, no key, several keys or an invalid one)."""
+    if not path:
+        return None
+    keys = read_existing(read_text(path) or "")["interface"].get("privatekey", [])
+    return keys[0] if len(keys) == 1 and is_key(keys[0]) else None
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
             "private_key": {"type": "str", "no_log": True},
+            "in_use_config": {"type": "path"},
         },
         supports_check_mode=True,
     )
@@ -87,11 +107,15 @@ def main():
     if current is not None and not is_key(current):
         module.fail_json(msg="wg_key: %s exists but does not hold a WireGuard key; move it away to have a new one made" % path)
 
-    created = fixed = False
+    created = fixed = adopted = False
     key = current
+    in_use = _key_in_use(module.params["in_use_config"]) if current is None and wanted is None else None
     if wanted is not None and wanted != current:
         created = True
         key = wanted
+    elif in_use is not None:
+        created = adopted = True
+        key = in_use
     elif current is None:
         created = True
         if not module.check_mode:
@@ -113,12 +137,12 @@ def main():
     public_key = None
     if key is not None:
         if module.get_bin_path("wg") is None and module.check_mode:
-            module.exit_json(changed=created or fixed, created=created, public_key=None)
+            module.exit_json(changed=created or fixed, created=created, adopted=adopted, public_key=None)
         rc, out, err = module.run_command([module.get_bin_path("wg", required=True), "pubkey"], data=key)
         if rc != 0:
             module.fail_json(msg="wg_key: wg pubkey failed: %s" % err.strip())
         public_key = out.strip()
-    module.exit_json(changed=created or fixed, created=created, public_key=public_key)
+    module.exit_json(changed=created or fixed, created=created, adopted=adopted, public_key=public_key)
 
 
 if __name__ == "__main__":

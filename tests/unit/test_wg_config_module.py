@@ -149,3 +149,55 @@ def test_the_raw_text_is_checked_even_without_validate(run, tmp_path, strip, mon
     result = run(validate=False)
     assert result["failed"] and "carries PostDown" in result["msg"] and not strip
     assert not (tmp_path / "home0.conf").exists()
+
+
+HAND_MADE = ("[Interface]\nAddress = 10.8.0.2/24\nPrivateKey = %s\nPreUp = sysctl -w net.ipv4.ip_forward=1\n"
+             "PostUp = iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE\n"
+             "PostDown = iptables -t nat -D POSTROUTING -o %%i -j MASQUERADE\nPostDown = ip link del %%i\n"
+             "\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.8.0.0/24\n" % (fake_key("private of nas"), fake_key("x")))
+
+
+@pytest.fixture
+def hooks(monkeypatch, strip):
+    """Records what a takeover runs through bash (and fakes wg-quick strip as before)."""
+    ran = []
+    faked = AnsibleModule.run_command
+
+    def run_command(self, args, **kwargs):
+        if args[0].endswith("bash"):
+            ran.append(args[2])
+            return (1, "", "no such rule") if "fail" in args[2] else (0, "", "")
+        return faked(self, args, **kwargs)
+    monkeypatch.setattr(AnsibleModule, "run_command", run_command)
+    return ran
+
+
+def test_a_hand_made_config_is_taken_over_without_a_restart(run, tmp_path, hooks):
+    """Replacing a config wirefleet did not write keeps it beside the new one (0600), runs its down hooks once (what
+    wg-quick down would have run, so its PostUp's rules go) and restarts nothing for the hooks that went away."""
+    (tmp_path / "home0.conf").write_text(HAND_MADE)
+    result = run()
+    assert result["changed"]
+    assert (tmp_path / "home0.conf.pre-wirefleet").read_text() == HAND_MADE
+    assert stat.S_IMODE(os.stat(tmp_path / "home0.conf.pre-wirefleet").st_mode) == 0o600
+    assert hooks == ["iptables -t nat -D POSTROUTING -o home0 -j MASQUERADE"]
+    assert result["taken_over"]["hooks_left"] == ["ip link del home0"]
+    assert not set(result["restart_reasons"]) & {"PreUp", "PostUp", "PostDown"}
+    # the next run finds wirefleet's own file: nothing is taken over or run again
+    again = run()
+    assert not again["changed"] and "taken_over" not in again and len(hooks) == 1
+
+
+def test_a_failing_down_hook_is_reported_not_fatal(run, tmp_path, hooks):
+    (tmp_path / "home0.conf").write_text(HAND_MADE.replace("PostDown = iptables", "PostDown = fail iptables"))
+    result = run()
+    assert result["taken_over"]["hook_failures"] and "no such rule" in result["taken_over"]["hook_failures"][0]
+    assert "Written by wirefleet.wireguard" in (tmp_path / "home0.conf").read_text()
+
+
+def test_check_mode_takes_nothing_over(run, tmp_path, hooks):
+    (tmp_path / "home0.conf").write_text(HAND_MADE)
+    result = run(check_mode=True)
+    assert result["changed"] and "taken_over" not in result and hooks == []
+    assert (tmp_path / "home0.conf").read_text() == HAND_MADE
+    assert not (tmp_path / "home0.conf.pre-wirefleet").exists()
