@@ -17,7 +17,7 @@ import ipaddress
 import re
 from collections import Counter
 
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import DEFAULT_KEEPALIVE
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import DEFAULT_KEEPALIVE, Collector, parse_endpoint
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import is_key
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import (
     control_characters,
@@ -80,16 +80,10 @@ def _networks(values, where, report):
 
 
 def _endpoint_parts(text):
-    """(host, port) of an Endpoint as written, or None when it is not a valid endpoint."""
-    if not isinstance(text, str):
-        return None
-    host, _sep, port = text.rpartition(":")
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
-        return None
-    if ip_address(host) is None and not is_hostname(host):
-        return None
-    return host, int(port)
+    """(host, port) of an Endpoint as written, or None unless it is one the inventory accepts with a port."""
+    collector = Collector()
+    host, port = parse_endpoint(collector, "adopt", "Endpoint", text)
+    return (host, port) if host is not None and port is not None and not collector.errors else None
 
 
 def _dns(node, report):
