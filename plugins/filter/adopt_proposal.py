@@ -12,7 +12,7 @@ short_description: The inventory that takes over the hand-made WireGuard network
 description:
   - Reads what M(wirefleet.wireguard.wg_existing) found on each play host (registered as
     C(__wireguard_adopt_found)) and proposes the networks, role groups and host variables that make a converge
-    keep every key, address, port, peer and route (C(plugins/module_utils/adopt.py)).
+    keep every key, address, port, peer and route (C(plugins/plugin_utils/adopt.py)).
   - Computes the proposal with the engine, as a converge would, and lists per interface what converging it
     changes; topology problems the engine finds are returned as problems, nothing is raised.
   - Returns the files to write for review (C(hosts.yml), C(group_vars/all/wireguard.yml), C(host_vars/<host>.yml),
@@ -61,7 +61,7 @@ import json
 
 import yaml
 
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.adopt import converge_changes, engine_hosts, propose
+from ansible_collections.wirefleet.wireguard.plugins.plugin_utils.adopt import converge_changes, engine_hosts, propose
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.errors import TopologyErrors
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.topology import build_fleet
 

@@ -11,6 +11,7 @@ by others while it is written (mkstemp creates the temporary file 0600).
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 
@@ -74,3 +75,30 @@ def write_atomic(path, content, mode=0o600, root_owned=False, durable=False):
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def write_tree(dest, files, mode=0o600, purge_pattern="", check_mode=False):
+    """Write every {relative path: content} below dest (only those that differ) and remove the other files
+    matching purge_pattern; returns (written, removed), relative paths. ValueError for a path leaving dest."""
+    root = os.path.normpath(dest)
+    written, removed = [], []
+    for relative in sorted(files):
+        path = os.path.normpath(os.path.join(dest, relative))
+        if not path.startswith(root + os.sep):
+            raise ValueError("%s escapes %s" % (relative, dest))
+    for relative in sorted(files):
+        path = os.path.normpath(os.path.join(dest, relative))
+        content = files[relative] if isinstance(files[relative], bytes) else str(files[relative])
+        if has_content(path, content, mode):
+            continue
+        written.append(relative)
+        if not check_mode:
+            write_atomic(path, content, mode)
+    if purge_pattern and os.path.isdir(dest):
+        keep = {os.path.normpath(os.path.join(dest, relative)) for relative in files}
+        for path in sorted(glob.glob(os.path.join(dest, purge_pattern))):
+            if os.path.normpath(path) not in keep and os.path.isfile(path):
+                removed.append(os.path.relpath(path, dest))
+                if not check_mode:
+                    os.unlink(path)
+    return written, removed

@@ -58,6 +58,8 @@ FACTS = (
 
 # Declared in roles/<role>/meta/argument_specs.yml and roles/<role>/defaults/main.yml.
 ROLE_VARIABLES = {
+    # The entry role (roles/wireguard) reads the inventory's and its roles' variables; none of its own.
+    "wireguard": (),
     "wireguard_devices": (
         "wireguard_devices_dir", "wireguard_devices_fleet", "wireguard_devices_qr", "wireguard_devices_show_qr",
         "wireguard_devices_store_dir",

@@ -14,6 +14,8 @@ description:
   - Writes every file of O(files) below O(dest) atomically, with mode O(mode), touching only files whose
     content differs, and removes other files matching O(purge_pattern) so hosts that left the inventory leave no config behind.
   - One task for a whole fleet, where a loop of M(ansible.builtin.copy) would cost a round trip per file.
+  - Runs on the controller (an action plugin), whatever the task's host; the files' text is never sent to a
+    module process nor echoed back in the result, so a whole fleet's configs are not copied through Ansible again.
 options:
   dest:
     description: Directory to write into; created with mode 0700.
@@ -62,45 +64,28 @@ removed:
   returned: always
 """
 
-import glob
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import has_content, write_atomic
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import write_tree
 
 
 def main():
+    """The same as the action plugin (plugins/action/write_files.py), which is what tasks run: kept for the docs."""
     module = AnsibleModule(
         argument_spec={
             "dest": {"type": "path", "required": True},
-            "files": {"type": "dict", "required": True},
+            "files": {"type": "dict", "required": True, "no_log": True},
             "mode": {"type": "str", "default": "0600"},
             "purge_pattern": {"type": "str", "default": ""},
         },
         supports_check_mode=True,
     )
-    dest = module.params["dest"]
-    mode = int(module.params["mode"], 8)
-    files = module.params["files"]
-    written, removed = [], []
-    for relative in sorted(files):
-        path = os.path.normpath(os.path.join(dest, relative))
-        if not path.startswith(os.path.normpath(dest) + os.sep):
-            module.fail_json(msg="write_files: %s escapes %s" % (relative, dest))
-        content = str(files[relative])
-        if has_content(path, content, mode):
-            continue
-        written.append(relative)
-        if not module.check_mode:
-            write_atomic(path, content, mode)
-    if module.params["purge_pattern"] and os.path.isdir(dest):
-        keep = {os.path.normpath(os.path.join(dest, rel)) for rel in files}
-        for path in sorted(glob.glob(os.path.join(dest, module.params["purge_pattern"]))):
-            if os.path.normpath(path) not in keep and os.path.isfile(path):
-                removed.append(os.path.relpath(path, dest))
-                if not module.check_mode:
-                    os.unlink(path)
+    params = module.params
+    try:
+        written, removed = write_tree(params["dest"], params["files"], int(params["mode"], 8), params["purge_pattern"],
+                                      check_mode=module.check_mode)
+    except (OSError, ValueError) as exc:
+        module.fail_json(msg="write_files: %s" % exc)
     module.exit_json(changed=bool(written or removed), written=written, removed=removed)
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: wirefleet contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Adopting hand-made networks (module_utils/adopt.py, filter adopt_proposal).
+"""Adopting hand-made networks (plugin_utils/adopt.py, filter adopt_proposal).
 
 The central property is the round trip: hand-made configs -> proposal -> the engine's fleet -> the same peers,
 AllowedIPs, endpoints, keepalives, addresses and ports, so converging an adopted network changes nothing that
@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.wirefleet.wireguard.plugins.filter.adopt_proposal import adopt_proposal
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.adopt import converge_changes, engine_hosts, propose
+from ansible_collections.wirefleet.wireguard.plugins.plugin_utils.adopt import converge_changes, engine_hosts, propose
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import control_characters, is_name
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.topology import build_fleet
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.wgconf import down_hooks, read_existing

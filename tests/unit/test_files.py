@@ -11,7 +11,13 @@ import stat
 import pytest
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils import files
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import has_content, read_bytes, read_text, write_atomic
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import (
+    has_content,
+    read_bytes,
+    read_text,
+    write_atomic,
+    write_tree,
+)
 
 
 def mode_of(path):
@@ -135,3 +141,23 @@ def test_has_content_needs_same_content_and_same_mode(tmp_path):
     assert has_content(str(path), "a\n", 0o644) is False
     os.chmod(path, 0o640)
     assert has_content(str(path), "a\n", 0o600) is False
+
+
+def test_write_tree_writes_what_differs_and_purges_the_rest(tmp_path):
+    (tmp_path / "gone").mkdir()
+    (tmp_path / "gone" / "wg0.conf").write_text("old")
+    assert write_tree(str(tmp_path), {"hub/wg0.conf": "a", "laptop/wg0.conf": "b"}, 0o600, "*/*.conf",
+                      check_mode=True) == (["hub/wg0.conf", "laptop/wg0.conf"], ["gone/wg0.conf"])
+    assert not (tmp_path / "hub").exists() and (tmp_path / "gone" / "wg0.conf").exists()
+    assert write_tree(str(tmp_path), {"hub/wg0.conf": "a", "laptop/wg0.conf": "b"}, 0o600, "*/*.conf") == (
+        ["hub/wg0.conf", "laptop/wg0.conf"], ["gone/wg0.conf"])
+    assert (tmp_path / "hub" / "wg0.conf").read_text() == "a" and not (tmp_path / "gone" / "wg0.conf").exists()
+    assert write_tree(str(tmp_path), {"hub/wg0.conf": "a", "laptop/wg0.conf": "b"}, 0o600, "*/*.conf") == ([], [])
+    assert write_tree(str(tmp_path), {"hub/wg0.conf": "a"}, 0o644) == (["hub/wg0.conf"], [])  # mode counts
+
+
+@pytest.mark.parametrize("relative", ["../escape", "/etc/passwd", "a/../../b"])
+def test_write_tree_refuses_paths_leaving_dest_before_writing_anything(tmp_path, relative):
+    with pytest.raises(ValueError):
+        write_tree(str(tmp_path / "d"), {"ok": "x", relative: "y"})
+    assert not (tmp_path / "d").exists()

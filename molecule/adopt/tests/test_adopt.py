@@ -43,19 +43,36 @@ def private_key_digest(host, path, config):
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def run_site(tmp_path):
-    """site.yml over molecule's inventory plus the proposal (hosts.yml with its group_vars/ and host_vars/)."""
+def run_site(tmp_path, playbook=SITE, collections=None):
+    """A playbook (site.yml) over molecule's inventory plus the proposal (hosts.yml with its group_vars/ and
+    host_vars/); with collections, from that directory of installed collections instead of the checkout."""
     ephemeral_cfg = os.environ.get("ANSIBLE_CONFIG") or os.path.join(EPHEMERAL, "ansible.cfg")
     with open(ephemeral_cfg, encoding="utf-8") as handle:
-        cfg = "".join(line for line in handle if not line.startswith("callbacks_enabled"))
+        cfg = "".join(line for line in handle if not line.startswith(("callbacks_enabled", "collections_path")))
     (tmp_path / "ansible.cfg").write_text(cfg)
     env = dict(os.environ, ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
+    if collections:
+        env["ANSIBLE_COLLECTIONS_PATH"] = str(collections)
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-               "-i", os.path.join(EPHEMERAL, "inventory"), "-i", os.path.join(PROPOSAL, "hosts.yml"), SITE]
-    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
-    assert proc.returncode == 0, "site.yml failed:\n%s\n%s" % (proc.stdout[-6000:], proc.stderr[-3000:])
+               "-i", os.path.join(EPHEMERAL, "inventory"), "-i", os.path.join(PROPOSAL, "hosts.yml"), playbook]
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False, cwd=str(tmp_path))
+    assert proc.returncode == 0, "%s failed:\n%s\n%s" % (playbook, proc.stdout[-6000:], proc.stderr[-3000:])
     return json.loads(proc.stdout[proc.stdout.index("{"):])
+
+
+def installed_collection(tmp_path):
+    """The collection built from the checkout and installed into tmp_path/collections, as users get it."""
+    ansible_bin = os.path.dirname(sys.executable)
+    project = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+    subprocess.run([os.path.join(ansible_bin, "ansible-galaxy"), "collection", "build", project, "--force",
+                    "--output-path", str(tmp_path / "build")], check=True, capture_output=True, timeout=300)
+    tarball = next((tmp_path / "build").glob("wirefleet-wireguard-*.tar.gz"))
+    # --force: the checkout itself is an installed wirefleet.wireguard on molecule's ANSIBLE_COLLECTIONS_PATH
+    subprocess.run([os.path.join(ansible_bin, "ansible-galaxy"), "collection", "install", "--offline", "--no-deps",
+                    "--force", "-p", str(tmp_path / "collections"), str(tarball)], check=True, capture_output=True,
+                   timeout=300)
+    return tmp_path / "collections"
 
 
 def changed_tasks(report):
@@ -171,6 +188,18 @@ def test_takeover_loses_nothing(before, tmp_path):
     assert desk.run("ping -c 2 -W 3 %s" % LAN_HOST).rc == 0
 
 
-def test_converged_again_changes_nothing(tmp_path):
-    report = run_site(tmp_path)
+def test_a_users_own_playbook_with_the_installed_role_changes_nothing(tmp_path):
+    """Converged again by a playbook of the user's own, outside the checkout, with `roles:
+    [wirefleet.wireguard.wireguard]` from the built and installed collection: changed=0. Then the collection's
+    verify playbook, by its FQCN, accepts the adopted fleet (handshakes, pings, the LAN behind the hub, firewall)."""
+    collections = installed_collection(tmp_path)
+    role = collections / "ansible_collections" / "wirefleet" / "wireguard" / "roles" / "wireguard" / "tasks" / "main.yml"
+    assert role.is_file()
+    (tmp_path / "site.yml").write_text("- name: My own site playbook\n  hosts: all\n  gather_facts: false\n  become: true\n"
+                                       "  roles:\n    - role: wirefleet.wireguard.wireguard\n")
+    report = run_site(tmp_path, str(tmp_path / "site.yml"), collections)
     assert {name: tasks for name, tasks in changed_tasks(report).items() if tasks} == {}
+    tasks = [task["task"]["name"] for play in report["plays"] for task in play["tasks"]]
+    assert "Summarise the run" in tasks and "Write each wg-quick configuration (validated, atomic, keys masked in the diff)" in tasks
+    verify = run_site(tmp_path, "wirefleet.wireguard.verify", collections)
+    assert verify["stats"][HUB]["failures"] == 0

@@ -75,8 +75,13 @@ def key_files(store):
 
 def results_of(report, task_name):
     """The per-host results of every run of the named task that was not skipped."""
-    return [result for play in report["plays"] for task in play["tasks"] if task["task"]["name"] == task_name
+    return [result for play in report["plays"] for task in play["tasks"] if task_title(task) == task_name
             for result in task["hosts"].values() if not result.get("skipped")]
+
+
+def task_title(task):
+    """A task's name without the role in front ("wirefleet.wireguard.wireguard : Locate ..." -> "Locate ...")."""
+    return task["task"]["name"].split(" : ", 1)[-1]
 
 
 def host_changes(report):
@@ -87,7 +92,7 @@ def host_changes(report):
             for name, result in task["hosts"].items():
                 target = (result.get("_ansible_delegated_vars") or {}).get("ansible_host")
                 delegated = target in ("localhost", "127.0.0.1")
-                if result.get("changed") and not delegated and task["task"]["name"] != LOCATE_TASK:
+                if result.get("changed") and not delegated and task_title(task) != LOCATE_TASK:
                     changed.setdefault(name, []).append(task["task"]["name"])
     return changed
 

@@ -48,7 +48,8 @@ def new_configs(log):
 
 def summary(log):
     """The lines of site.yml's 'Summarise the run' task."""
-    block = log.split("TASK [Summarise the run]", 1)[1]
+    # the entry role's task: "TASK [wirefleet.wireguard.wireguard : Summarise the run]"
+    block = re.split(r"TASK \[(?:[\w.]+ : )?Summarise the run\]", log, maxsplit=1)[1]
     start = block.index("=> {\n") + 3
     end = block.index("\n}\n", start) + 2
     return json.loads(block[start:end])["msg"]
