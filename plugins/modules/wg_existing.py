@@ -25,6 +25,8 @@ options:
     description: Where the wg-quick configs are.
     type: path
     default: /etc/wireguard
+notes:
+  - Key-shaped text inside any other value (a hook passing a key) is replaced by C(<key hidden>) on the host.
 extends_documentation_fragment:
   - wirefleet.wireguard.attributes
 attributes:
@@ -57,6 +59,7 @@ interfaces:
 
 import glob
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -73,18 +76,34 @@ def _public_key(module, wg, values):
     return out.strip() if rc == 0 and is_key(out.strip()) else None
 
 
+# Anything shaped like a WireGuard key inside a value (a hook's `wg set %i private-key <(echo ...)`) never leaves
+# the host; public keys are only ever read from PublicKey and from `wg pubkey`.
+_KEY_SHAPED = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
+_SECRET_SETTINGS = ("privatekey", "presharedkey")
+
+
+def _shown(settings, keep=()):
+    """Settings with secrets replaced: PrivateKey/PresharedKey by 'present', key-shaped text in values masked."""
+    shown = {}
+    for key, values in settings.items():
+        if key in _SECRET_SETTINGS:
+            shown[key] = ["present"]
+        elif key in keep:
+            shown[key] = list(values)
+        else:
+            shown[key] = [_KEY_SHAPED.sub("<key hidden>", value) for value in values]
+    return shown
+
+
 def _interface(module, wg, path):
     name = os.path.basename(path)[:-len(".conf")]
     text = read_text(path) or ""
     found = read_existing(text)
-    settings = dict(found["interface"])
-    public_key = _public_key(module, wg, settings.pop("privatekey", []))
-    peers = []
-    for peer in found["peers"]:
-        shown = dict(peer["settings"])
-        if "presharedkey" in shown:
-            shown["presharedkey"] = ["present"]
-        peers.append({"settings": shown, "name": peer["name"]})
+    public_key = _public_key(module, wg, found["interface"].get("privatekey", []))
+    settings = _shown(found["interface"])
+    settings.pop("privatekey", None)
+    peers = [{"settings": _shown(peer["settings"], keep=("publickey",)), "name": peer["name"]}
+             for peer in found["peers"]]
     systemctl = module.get_bin_path("systemctl")
     active = bool(systemctl) and module.run_command([systemctl, "is-active", "--quiet", "wg-quick@%s.service" % name])[0] == 0
     return {

@@ -199,7 +199,7 @@ def test_a_users_own_playbook_with_the_installed_role_changes_nothing(tmp_path):
                                        "  roles:\n    - role: wirefleet.wireguard.wireguard\n")
     report = run_site(tmp_path, str(tmp_path / "site.yml"), collections)
     assert {name: tasks for name, tasks in changed_tasks(report).items() if tasks} == {}
-    tasks = [task["task"]["name"] for play in report["plays"] for task in play["tasks"]]
+    tasks = [task["task"]["name"].split(" : ", 1)[-1] for play in report["plays"] for task in play["tasks"]]
     assert "Summarise the run" in tasks and "Write each wg-quick configuration (validated, atomic, keys masked in the diff)" in tasks
     verify = run_site(tmp_path, "wirefleet.wireguard.verify", collections)
     assert verify["stats"][HUB]["failures"] == 0
