@@ -29,6 +29,7 @@ def test_the_fleet_is_up_with_a_preshared_key_per_pair(hub, clients, phone):
 
 def test_rotating_the_hub_updates_every_peer_in_the_same_run(tmp_path, hub, alpha, beta, phone):
     clients = [alpha, beta]
+    load_phone(phone)  # the config of the fleet as it is now
     old_key, old_digest = wv.public_key(hub, IF), key_file_digest(hub)
     old_psks = {name: store_psk(HUB, name) for name in CLIENTS + [PHONE]}
     pings = Pinger(clients)
