@@ -196,4 +196,4 @@ def longest_gap(ping_output):
     probes = [float(stamp) for stamp in re.findall(r"^\[(\d+\.\d+)\]", ping_output, re.M)]
     assert replies, ping_output[-2000:]
     stamps = replies + [max(probes)]
-    return round(max(b - a for a, b in zip(stamps, stamps[1:])), 2), len(replies)
+    return round(max(b - a for a, b in zip(stamps, stamps[1:], strict=False)), 2), len(replies)

@@ -1,9 +1,9 @@
 """Key rotation on real tunnels (molecule/rotate/molecule.yml, playbooks/rotate.yml, docs/operations.md).
 
 The tests run in file order and build on each other: the converged fleet, a rotation of the hub under
-continuous pings (the outage per pair is measured and printed, not asserted), a client's rotation, a rotation
-interrupted by --limit and completed by the next rotate.yml, one killed right after the hub's switch, one
-completed by site.yml, and a last converge that changes nothing.
+continuous pings (the outage per pair is measured and printed, not asserted), a client's and the phone's
+rotation, a rotation interrupted by --limit and completed by the next rotate.yml, one killed right after the
+hub's switch, one completed by site.yml, and a last converge that changes nothing.
 """
 
 import os
@@ -69,7 +69,7 @@ def test_rotating_the_hub_updates_every_peer_in_the_same_run(tmp_path, hub, alph
     assert pair_problems(hub, clients, phone) == []
 
 
-def test_rotating_a_client_starts_its_handshake_from_the_hub(tmp_path, hub, alpha, beta, phone):
+def test_rotating_a_client_keeps_its_pair_up(tmp_path, hub, alpha, beta, phone):
     old_key = wv.public_key(alpha, IF)
     pings = Pinger([alpha, beta])
     started = int(time.time())
@@ -81,6 +81,31 @@ def test_rotating_a_client_starts_its_handshake_from_the_hub(tmp_path, hub, alph
     assert wait_for_fresh_handshakes(hub, [alpha], started) == []
     assert pair_problems(hub, [alpha, beta], phone) == []
     assert report["rc"] == 0
+
+
+def test_rotating_the_phone_gives_it_a_new_key_config_and_qr_code(tmp_path, hub, alpha, beta, phone):
+    old_private = store_text("private", PHONE, "wg0.key")
+    old_public = store_text("public", PHONE, "wg0.pub")
+    old_psk = store_psk(HUB, PHONE)
+    with open(store_path("devices", PHONE, "wg0.png"), "rb") as handle:
+        old_png = handle.read()
+    report = rotate(tmp_path, PHONE)
+    new_public = store_text("public", PHONE, "wg0.pub")
+    assert store_text("private", PHONE, "wg0.key") != old_private and new_public != old_public
+    assert store_psk(HUB, PHONE) != old_psk
+    assert _peer_keys(hub) == {wv.public_key(alpha, IF), wv.public_key(beta, IF), new_public}
+    config = store_text("devices", PHONE, "wg0.conf")
+    assert "PrivateKey = %s" % store_text("private", PHONE, "wg0.key") in config
+    assert "PresharedKey = %s" % store_psk(HUB, PHONE) in config
+    with open(store_path("devices", PHONE, "wg0.png"), "rb") as handle:
+        assert handle.read() != old_png
+    lines = message(report, "Summarise the rotation")
+    assert "%s: has a new wg0 key: load its new config on the device, devices/%s/wg0.conf (or its QR code)" % (
+        PHONE, PHONE) in lines, lines
+    started = int(time.time())
+    load_phone(phone)
+    assert wait_for_fresh_handshakes(hub, [phone], started) == []
+    assert pair_problems(hub, [alpha, beta], phone) == []
 
 
 def test_an_interrupted_rotation_is_completed_by_the_next_run(tmp_path, hub, alpha, beta, phone):
