@@ -12,7 +12,7 @@ short_description: What a key rotation (playbooks/rotate.yml) makes, switches an
 description:
   - From a M(wirefleet.wireguard.fleet) result, the hosts to rotate and the controller store, works out which
     managed hosts make a next key, which switch to it, which rotations begin now and which an earlier,
-    interrupted run began (the store still holds their previous public key: they are completed, not rotated
+    interrupted run began (the store still holds their previous public key, so they are completed, not rotated
     again), the unmanaged devices whose new key the controller makes, and the preshared keys of every pair
     with a host rotated now.
 options:

@@ -19,6 +19,7 @@ description:
   - For every rotation of O(begin) records the public key the host has now as its previous key
     (C(previous/<host>/<network>.pub)), unless one is recorded already (an interrupted rotation keeps the
     key it began with). Written last, so a run killed before it starts the rotation again from the beginning.
+  - Records the public keys of O(public_keys) (a managed host's key after its switch).
   - Forgets the previous key of every rotation of O(finish) (all its peers have the new key).
   - No key is returned.
 requirements:
@@ -48,6 +49,10 @@ options:
     type: list
     elements: str
     default: []
+  public_keys:
+    description: New public keys of managed hosts after their switch, C(<host>/<network>) to key, recorded in C(public/).
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - wirefleet.wireguard.attributes
 """
@@ -84,6 +89,11 @@ finished:
   type: list
   elements: str
   returned: always
+public_keys_written:
+  description: Hosts and networks (C(<host>/<network>)) whose public key file was written.
+  type: list
+  elements: str
+  returned: always
 """
 
 import base64
@@ -91,9 +101,10 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import read_text, write_atomic
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.files import has_content, read_text, write_atomic
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import (
     HAS_CRYPTOGRAPHY,
+    is_key,
     is_preshared_key_id,
     new_private_key,
     public_key,
@@ -131,6 +142,7 @@ def main():
             "devices": {"type": "list", "elements": "str", "default": []},
             "preshared_key_ids": {"type": "list", "elements": "str", "default": [], "no_log": False},
             "finish": {"type": "list", "elements": "str", "default": []},
+            "public_keys": {"type": "dict", "default": {}, "no_log": False},
         },
         supports_check_mode=True,
     )
@@ -138,6 +150,10 @@ def main():
     begin = [_key_id(module, text) for text in sorted(set(params["begin"]))]
     devices = [_key_id(module, text) for text in sorted(set(params["devices"]))]
     finish = [_key_id(module, text) for text in sorted(set(params["finish"]))]
+    public = {_key_id(module, text): key for text, key in sorted(params["public_keys"].items())}
+    for key_id, key in public.items():
+        if not is_key(key):
+            module.fail_json(msg="store_rotation: the public key of %s/%s is not a WireGuard key" % key_id)
     for psk_id in params["preshared_key_ids"]:
         if not is_preshared_key_id(psk_id):
             module.fail_json(msg="store_rotation: %r is not a preshared key id (<network>/<a>--<b>, %s)" % (psk_id, NAME_RULE))
@@ -163,6 +179,14 @@ def main():
             begun.append("%s/%s" % key_id)
             if not check:
                 _write(path, key, 0o644)
+    written = []
+    for key_id, key in public.items():
+        path = public_key_path(store, *key_id)
+        # Byte for byte as the keys role writes it (no newline), so that site.yml finds nothing to change.
+        if not has_content(path, key, 0o644):
+            written.append("%s/%s" % key_id)
+            if not check:
+                write_atomic(path, key, 0o644)
     finished = []
     for key_id in finish:
         path = previous_key_path(store, *key_id)
@@ -173,8 +197,9 @@ def main():
                 folder = os.path.dirname(path)
                 if not os.listdir(folder):
                     os.rmdir(folder)
-    module.exit_json(changed=bool(renewed_psks or devices or begun or finished), renewed_preshared_keys=renewed_psks,
-                     renewed_devices=["%s/%s" % key_id for key_id in devices], begun=begun, finished=finished)
+    module.exit_json(changed=bool(renewed_psks or devices or begun or written or finished),
+                     renewed_preshared_keys=renewed_psks, renewed_devices=["%s/%s" % key_id for key_id in devices],
+                     begun=begun, finished=finished, public_keys_written=written)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ options:
       - Key rotation (C(playbooks/rotate.yml)). V(prepare) makes the next key C(<path>.next) (0600) once and reuses
         it while it exists, so an interrupted rotation goes on with the same key; RV(next_public_key) is its public
         key. V(switch) renames C(<path>.next) over O(path) (atomic) when it exists, and does nothing otherwise (an
-        earlier run switched already); RV(public_key) is then the new key. The running interface is not touched:
+        earlier run switched already); RV(public_key) is then the new key. The running interface is not touched;
         the interface role applies the rewritten configuration.
       - O(path) itself is neither made nor checked for its owner and mode here.
     type: str

@@ -86,3 +86,13 @@ def test_a_host_never_recorded_begins_nothing(run, store):
 def test_names_that_could_leave_the_store_are_refused(run, store, args):
     result = run(**args)
     assert result["failed"] and "store_rotation:" in result["msg"]
+
+
+def test_public_keys_are_recorded_and_checked(run, store):
+    (store / "public" / "laptop" / "wg0.pub").write_text(fake_key("laptop"))
+    result = run(public_keys={"hub/wg0": fake_key("new hub"), "laptop/wg0": fake_key("laptop")})
+    assert result["public_keys_written"] == ["hub/wg0"] and result["changed"]
+    assert (store / "public" / "hub" / "wg0.pub").read_text() == fake_key("new hub")  # as the keys role writes it
+    assert not run(public_keys={"hub/wg0": fake_key("new hub")})["changed"]
+    refused = run(public_keys={"hub/wg0": "not a key"})
+    assert refused["failed"] and "not a WireGuard key" in refused["msg"]

@@ -36,9 +36,9 @@ def test_rotating_the_hub_updates_every_peer_in_the_same_run(tmp_path, hub, alph
     started = int(time.time())
     report = rotate(tmp_path, HUB)
     outages = pings.stop()
+    pairs = ", ".join("%s <-> hub %.2f s (%d replies)" % (name, *outage) for name, outage in sorted(outages.items()))
     print("\nrotate.yml for the hub: %.1f s; outage per pair (longest time without a ping reply, 0.2 s interval): %s"
-          % (report["seconds"], ", ".join("%s <-> hub %.2f s (%d replies)" % (name, *outage)
-                                         for name, outage in sorted(outages.items()))))
+          % (report["seconds"], pairs))
 
     new_key = wv.public_key(hub, IF)
     assert new_key != old_key and key_file_digest(hub) != old_digest
