@@ -32,6 +32,12 @@ options:
     description: Refuse a request of no hosts when no earlier rotation is unfinished (V(false) in C(site.yml)).
     type: bool
     default: true
+  reached:
+    description:
+      - The hosts still in the play after making their next key (C(ansible_play_hosts)); a managed host not among them
+        begins no rotation and keeps the preshared keys of its pairs. Omitted, every requested host counts.
+    type: list
+    elements: str
 """
 
 EXAMPLES = r"""
@@ -78,7 +84,11 @@ _value:
       type: list
       elements: str
     notes:
-      description: Lines for the user.
+      description: Lines for the user (rotations completed rather than begun).
+      type: list
+      elements: str
+    not_reached:
+      description: Lines naming the requested managed hosts not in O(reached).
       type: list
       elements: str
 """
@@ -88,9 +98,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.rotation import RotationError, plan
 
 
-def rotation_plan(fleet, requested, store, required=True):
+def rotation_plan(fleet, requested, store, required=True, reached=None):
     try:
-        return plan(fleet, requested, store, required=required)
+        return plan(fleet, requested, store, required=required, reached=None if reached is None else list(reached))
     except RotationError as exc:
         raise AnsibleFilterError(str(exc)) from exc
     except (AttributeError, KeyError, TypeError) as exc:

@@ -53,9 +53,9 @@ def _add(mapping, host, interface, network):
         mapping[host].append(item)
 
 
-def plan(fleet, requested, store, required=True):
+def plan(fleet, requested, store, required=True, reached=None):
     """What rotate.yml does: {prepare, switch: {host: [{interface, network}]}, begin, devices, pending: ['<host>/<network>'],
-    preshared_keys: [id], rotated: [host], in_sync: [host], notes: [line]}.
+    preshared_keys: [id], rotated: [host], in_sync: [host], notes: [line], not_reached: [line]}.
 
     prepare: managed hosts that make (or reuse) their next key; switch: managed hosts whose next key replaces
     the current one (new and unfinished rotations); begin: rotations that start now (the store records the
@@ -63,12 +63,14 @@ def plan(fleet, requested, store, required=True):
     earlier run began and did not finish; preshared_keys: the keys of every pair with a host rotated now;
     in_sync: managed hosts converged to the fleet as it is before the rotation (store's converged record), so
     the run may record them as converged afterwards. With required, a request of no hosts is refused unless an
-    earlier rotation is unfinished (rotate.yml then only completes it); site.yml passes required=False.
+    earlier rotation is unfinished (rotate.yml then only completes it); site.yml passes required=False. With
+    reached (the hosts still in the play after they made their next key), a managed host not reached begins no
+    rotation, and the preshared keys of its pairs stay: its peers would get keys it does not have.
     """
     hosts = fleet["hosts"]
     previous = store.get("previous_keys") or {}
     result = {"prepare": {}, "switch": {}, "begin": [], "devices": [], "pending": [], "preshared_keys": [],
-              "rotated": [], "in_sync": [], "notes": []}
+              "rotated": [], "in_sync": [], "notes": [], "not_reached": []}
     psks = set()
     for host in requested_hosts(fleet, requested):
         entry = hosts[host]
@@ -77,6 +79,10 @@ def plan(fleet, requested, store, required=True):
             if network in previous.get(host, {}):
                 result["notes"].append("%s: completing the rotation of its %s key an earlier run began; it is not "
                                        "rotated again (run rotate.yml once more for a newer key)" % (host, network))
+                continue
+            if entry.get("managed") and reached is not None and host not in reached:
+                result["not_reached"].append("%s: not reached, so its %s key is not rotated; run rotate.yml again "
+                                             "for it" % (host, network))
                 continue
             result["begin"].append(key_id)
             if entry.get("managed"):

@@ -130,3 +130,12 @@ def test_no_request_completes_what_is_unfinished_or_with_required_false_plans_no
     assert plan(fleet, "", store)["pending"] == ["hub/wg0"]
     nothing = plan(fleet, None, {}, required=False)
     assert nothing["rotated"] == [] and nothing["switch"] == {} and nothing["begin"] == []
+
+
+def test_a_host_not_reached_begins_no_rotation_and_keeps_its_preshared_keys(fleet):
+    result = plan(fleet, "hub,laptop,phone", {}, reached=["hub", "pi"])
+    assert result["begin"] == ["hub/wg0", "phone/wg0"] and "laptop" not in result["switch"]
+    assert result["preshared_keys"] == ["wg0/hub--laptop", "wg0/hub--phone", "wg0/hub--pi"]  # the hub's pairs
+    alone = rotation_plan(fleet, "laptop", {}, reached=["hub"], required=False)
+    assert alone["begin"] == [] and alone["preshared_keys"] == []
+    assert alone["not_reached"] == ["laptop: not reached, so its wg0 key is not rotated; run rotate.yml again for it"]

@@ -133,19 +133,27 @@ def test_an_interrupted_rotation_is_completed_by_the_next_run(tmp_path, hub, alp
 
 
 def test_a_run_killed_after_the_hub_switched_is_completed_by_the_next_run(tmp_path, hub, alpha, beta, phone):
+    """SIGKILL as soon as the hub's key file holds its next key (wg_key switch), before the store recorded the new
+    public key and before any interface applied it."""
     clients = [alpha, beta]
-    old_key = wv.public_key(hub, IF)
+    old_key, old_digest = wv.public_key(hub, IF), key_file_digest(hub)
     proc = start_rotate(tmp_path, HUB)
     deadline = time.monotonic() + 120
-    while wv.public_key(hub, IF) == old_key:
+    while key_file_digest(hub) == old_digest:
         assert proc.poll() is None and time.monotonic() < deadline, "rotate.yml ended before the hub switched"
         time.sleep(0.05)
     kill(proc)
-    switched = wv.public_key(hub, IF)
-    print("\nkilled rotate.yml right after the hub switched; clients then ran the hub key %s"
-          % ", ".join(sorted("new" if _peer_keys(c) == {switched} else "old" for c in clients)))
+    running = wv.public_key(hub, IF)
+    print("\nkilled rotate.yml right after the hub's key file switched: the hub runs its %s key, the store records "
+          "its %s key, the clients run its %s key" % (
+              "old" if running == old_key else "new",
+              "old" if store_text("public", HUB, "wg0.pub") == old_key else "new",
+              ", ".join(sorted("old" if _peer_keys(c) == {old_key} else "new" for c in clients))))
+    assert store_text("previous", HUB, "wg0.pub") == old_key
     started = int(time.time())
-    rotate(tmp_path, HUB)
+    report = rotate(tmp_path, HUB)
+    assert any("completing the rotation" in line for line in message(report, "Say which rotations are completed rather than begun"))
+    assert wv.public_key(hub, IF) != old_key
     assert wait_for_fresh_handshakes(hub, clients, started) == []
     assert pair_problems(hub, clients) == []
     assert not os.path.exists(store_path("previous", HUB))
