@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup test unit lint sanity build render-check docs bench images molecule demo demo-down
 # Every reference scenario on real tunnels in Docker (molecule/<name>); `make molecule SCENARIOS=star` runs one.
-SCENARIOS ?= star mesh peer_to_site_router peer_to_site_internal site_to_site full_tunnel home_federation demo existing_firewalls adopt
+SCENARIOS ?= star mesh peer_to_site_router peer_to_site_internal site_to_site full_tunnel home_federation demo existing_firewalls adopt rotate
 
 setup: $(VENV)/.installed $(LINK)
 

@@ -41,6 +41,12 @@ _raw:
     leases:
       description: "{network: {host: {ipv4: address, ipv6: address}}}"
       type: dict
+    converged:
+      description: "{host: digest of its configuration at its last converge}"
+      type: dict
+    previous_keys:
+      description: "{host: {network: public key}}: the keys of hosts whose rotation is not finished (rotate.yml)"
+      type: dict
 """
 
 from ansible.errors import AnsibleLookupError

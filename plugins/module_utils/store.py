@@ -5,6 +5,8 @@
 
 Layout below the store directory:
   public/<host>/<network>.pub   public keys, written when a host's key is made (or rendered)
+  previous/<host>/<network>.pub the public key a host had before its key was rotated (rotate.yml), kept
+                                until every peer has the new one: while it exists, the rotation is unfinished
   leases.json                   tunnel addresses handed out automatically, so nobody is renumbered
   converged.json                digest of each host's configuration at its last converge (converged.py)
   private/<host>/<network>.key  private keys of devices Ansible cannot reach (0600)
@@ -26,6 +28,10 @@ import re
 
 STORE_DIR_NAME = ".wirefleet-store"
 CONVERGED_FILE = "converged.json"
+PUBLIC_DIR = "public"
+PREVIOUS_DIR = "previous"
+PRIVATE_DIR = "private"
+PSK_DIR = "psk"
 # The old default, which Ansible parsed as inventory whenever the inventory source was a directory.
 OLD_STORE_DIR_NAME = "wirefleet-store"
 # Names ansible-core's InventoryManager.parse_source never descends into or parses, in any configuration
@@ -185,9 +191,29 @@ def _problem_message(store, reason, source, inventory_sources):
             "networks become groups. Move it, keys and all, where Ansible does not look: %s." % (store, reason, fix))
 
 
-def read_public_keys(store):
+def public_key_path(store, host, network):
+    """public/<host>/<network>.pub: the key every peer of the host uses."""
+    return os.path.join(store, PUBLIC_DIR, host, network + ".pub")
+
+
+def previous_key_path(store, host, network):
+    """previous/<host>/<network>.pub: the host's key before an unfinished rotation."""
+    return os.path.join(store, PREVIOUS_DIR, host, network + ".pub")
+
+
+def private_key_path(store, host, network):
+    """private/<host>/<network>.key: the private key of an unmanaged device."""
+    return os.path.join(store, PRIVATE_DIR, host, network + ".key")
+
+
+def preshared_key_path(store, psk_id):
+    """psk/<network>/<a>--<b>.psk of a preshared key id '<network>/<a>--<b>' (checked by the caller)."""
+    return os.path.join(store, PSK_DIR, psk_id + ".psk")
+
+
+def _read_keys(base):
+    """{host: {network: key}} of <base>/<host>/<network>.pub."""
     keys = {}
-    base = os.path.join(store, "public")
     if not os.path.isdir(base):
         return keys
     for host in sorted(os.listdir(base)):
@@ -199,6 +225,15 @@ def read_public_keys(store):
                 with open(os.path.join(folder, name), encoding="ascii") as handle:
                     keys.setdefault(host, {})[name[:-4]] = handle.read().strip()
     return keys
+
+
+def read_public_keys(store):
+    return _read_keys(os.path.join(store, PUBLIC_DIR))
+
+
+def read_previous_keys(store):
+    """{host: {network: public key before its rotation}} of the rotations not finished yet."""
+    return _read_keys(os.path.join(store, PREVIOUS_DIR))
 
 
 def read_leases(store):
@@ -219,4 +254,5 @@ def read_converged(store):
 
 
 def read_store(store):
-    return {"public_keys": read_public_keys(store), "leases": read_leases(store), "converged": read_converged(store)}
+    return {"public_keys": read_public_keys(store), "leases": read_leases(store), "converged": read_converged(store),
+            "previous_keys": read_previous_keys(store)}

@@ -37,6 +37,7 @@ GLOBAL_VARIABLES = (
     "wireguard_verify_unmanaged",
     "wireguard_verify_firewall",
     "wireguard_verify_textfile",
+    "wireguard_rotate_hosts",  # rotate.yml: the hosts whose keys to rotate
 )
 
 # Host variables that only the playbooks read (the engine never sees them).
@@ -54,6 +55,7 @@ FACTS = (
     "wireguard_interface_report",
     "wireguard_sysctl_report",
     "wireguard_devices_report",
+    "wireguard_rotation",
 )
 
 # Declared in roles/<role>/meta/argument_specs.yml and roles/<role>/defaults/main.yml.

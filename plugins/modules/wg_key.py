@@ -31,6 +31,16 @@ options:
     description: A wg-quick config whose PrivateKey becomes the key when O(path) does not exist yet (and
       O(private_key) is not given), e.g. C(/etc/wireguard/wg0.conf) of a network made by hand.
     type: path
+  next_key:
+    description:
+      - Key rotation (C(playbooks/rotate.yml)). V(prepare) makes the next key C(<path>.next) (0600) once and reuses
+        it while it exists, so an interrupted rotation goes on with the same key; RV(next_public_key) is its public
+        key. V(switch) renames C(<path>.next) over O(path) (atomic) when it exists, and does nothing otherwise (an
+        earlier run switched already); RV(public_key) is then the new key. The running interface is not touched;
+        the interface role applies the rewritten configuration.
+      - O(path) itself is neither made nor checked for its owner and mode here.
+    type: str
+    choices: [prepare, switch]
 extends_documentation_fragment:
   - wirefleet.wireguard.attributes
 """
@@ -40,6 +50,12 @@ EXAMPLES = r"""
   wirefleet.wireguard.wg_key:
     path: /etc/wireguard/wg0.key
   register: wg0_key
+
+- name: Make the next key of wg0 (rotation), or reuse the one an interrupted run made
+  wirefleet.wireguard.wg_key:
+    path: /etc/wireguard/wg0.key
+    next_key: prepare
+  register: wg0_next
 
 - name: A vaulted key instead
   wirefleet.wireguard.wg_key:
@@ -55,11 +71,19 @@ public_key:
 adopted:
   description: Whether the key was taken from O(in_use_config).
   type: bool
-  returned: always
+  returned: unless O(next_key) is given
 created:
   description: Whether a key was (or in check mode would be) written; owner and mode are also repaired when needed.
   type: bool
   returned: always
+next_public_key:
+  description: The public key of C(<path>.next); null in check mode when it does not exist yet.
+  type: str
+  returned: when O(next_key=prepare)
+switched:
+  description: Whether C(<path>.next) replaced O(path) (or would, in check mode).
+  type: bool
+  returned: when O(next_key=switch)
 """
 
 import os
@@ -88,16 +112,63 @@ def _key_in_use(path):
     return keys[0] if len(keys) == 1 and is_key(keys[0]) else None
 
 
+def _public(module, key):
+    rc, out, err = module.run_command([module.get_bin_path("wg", required=True), "pubkey"], data=key)
+    if rc != 0:
+        module.fail_json(msg="wg_key: wg pubkey failed: %s" % err.strip())
+    return out.strip()
+
+
+def _read_key(module, path):
+    key = read_text(path, encoding="ascii", strip=True)
+    if key is not None and not is_key(key):
+        module.fail_json(msg="wg_key: %s exists but does not hold a WireGuard key; move it away to have a new one made" % path)
+    return key
+
+
+def _next_key(module, path):
+    """prepare: <path>.next made once (a rerun after an interruption reuses it); switch: it replaces path."""
+    next_path = path + ".next"
+    upcoming = _read_key(module, next_path)
+    if module.params["next_key"] == "switch":
+        switched = upcoming is not None
+        if switched and not module.check_mode:
+            # same directory: rename(2) replaces the key atomically; fsync makes the rename survive a crash
+            os.replace(next_path, path)
+            folder = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+        key = upcoming if switched else _read_key(module, path)
+        module.exit_json(changed=switched, created=False, switched=switched,
+                         public_key=_public(module, key) if key else None)
+    created = upcoming is None
+    if created and not module.check_mode:
+        rc, out, err = module.run_command([module.get_bin_path("wg", required=True), "genkey"])
+        if rc != 0 or not is_key(out.strip()):
+            module.fail_json(msg="wg_key: wg genkey failed: %s" % err.strip())
+        upcoming = out.strip()
+        _write_private(next_path, upcoming)
+    current = _read_key(module, path)
+    module.exit_json(changed=created, created=created, public_key=_public(module, current) if current else None,
+                     next_public_key=_public(module, upcoming) if upcoming else None)
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
             "path": {"type": "path", "required": True},
             "private_key": {"type": "str", "no_log": True},
             "in_use_config": {"type": "path"},
+            "next_key": {"type": "str", "choices": ["prepare", "switch"]},
         },
+        mutually_exclusive=[("private_key", "next_key")],
         supports_check_mode=True,
     )
     path = module.params["path"]
+    if module.params["next_key"]:
+        _next_key(module, path)
     wanted = module.params["private_key"]
     if wanted is not None:
         wanted = wanted.strip()

@@ -59,6 +59,18 @@ options:
       (C(peer laptop missing)) instead of the start of its key.
     type: dict
     default: {}
+  start_handshakes:
+    description:
+      - After C(wg syncconf) changed the private key, added a peer or changed a peer's preshared key, send those
+        peers (all of them for a new private key) a keepalive at once, which starts the handshake. Otherwise the
+        tunnel waits for the next packet, and a peer whose handshake came too early (it was updated first) retries
+        only after 5 s (a key rotation, C(playbooks/rotate.yml)).
+      - The keepalive is sent by setting the peer's persistent keepalive from off to on (and back to what the
+        configuration says), as WireGuard sends one whenever that setting is turned on. A new peer without an
+        endpoint that replaces a peer with the same AllowedIPs (a client whose key was rotated) gets the endpoint
+        the old peer roamed to, so a hub can reach the client at once.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - wirefleet.wireguard.attributes
 """
@@ -107,6 +119,11 @@ routes_removed:
 mtu_set:
   description: Whether the MTU was changed.
   type: bool
+  returned: always
+handshakes_started:
+  description: Peers (names, or the start of their key) sent a keepalive to start a handshake.
+  type: list
+  elements: str
   returned: always
 """
 
@@ -199,6 +216,45 @@ def _peer_differences(wanted, live, names=None):
     return reasons
 
 
+def _pinned_port(stripped, interface, port):
+    """The stripped config with the running listen port added when it sets none. Otherwise wireguard-go binds a
+    new random port on every `wg syncconf`, and the peers' learned endpoint of this host goes stale (a hub could
+    not reach a client until the client's next keepalive)."""
+    if interface.get("listenport") or not str(port).isdigit() or int(port) == 0:
+        return stripped
+    head, marker, rest = stripped.partition("[Interface]\n")
+    return head + marker + "ListenPort = %d\n" % int(port) + rest if marker else stripped
+
+
+def _sessions_reset(key_changed, wanted, live):
+    """Public keys of the peers whose session `wg syncconf` ends: new peers, changed preshared keys, and all of
+    them when the interface's private key changed."""
+    return sorted(key for key, want in wanted.items()
+                  if key_changed or key not in live or want["psk"] != live[key]["psk"])
+
+
+def _replaced_endpoints(wanted, live):
+    """{new public key: endpoint} for peers that replace a live peer with the same AllowedIPs (a rotated key) and
+    have no endpoint of their own: a hub's client roams, so only the old peer knows where it is now."""
+    gone = {tuple(have["allowed"]): have["endpoint"] for key, have in live.items() if key not in wanted and have["endpoint"]}
+    return {key: gone[tuple(want["allowed"])] for key, want in wanted.items()
+            if key not in live and not want["endpoint"] and not want["endpoint_name"] and tuple(want["allowed"]) in gone}
+
+
+def _keepalive_toggle(keys, wanted, endpoints=None):
+    """`wg set` arguments sending each peer one keepalive now: persistent keepalive off, then on, then as wanted
+    (WireGuard sends a keepalive whenever the setting goes from off to on; one command, applied in order), to
+    the endpoint of the peer it replaces when it has none."""
+    args = []
+    for key in keys:
+        if key in (endpoints or {}):
+            args += ["peer", key, "endpoint", endpoints[key]]
+        args += ["peer", key, "persistent-keepalive", "off", "peer", key, "persistent-keepalive", "1"]
+        if wanted[key]["keepalive"] != 1:
+            args += ["peer", key, "persistent-keepalive", str(wanted[key]["keepalive"] or "off")]
+    return args
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -211,6 +267,7 @@ def main():
             "sync": {"type": "bool", "default": False},
             "service": {"type": "str"},
             "peer_names": {"type": "dict", "default": {}},
+            "start_handshakes": {"type": "bool", "default": True},
         },
         supports_check_mode=True,
     )
@@ -218,7 +275,7 @@ def main():
     name = params["name"]
     ip = module.get_bin_path("ip", required=True)
     result = {"changed": False, "action": "none", "reasons": [], "addresses_added": [], "addresses_removed": [],
-              "routes_added": [], "routes_removed": [], "mtu_set": False}
+              "routes_added": [], "routes_removed": [], "mtu_set": False, "handshakes_started": []}
 
     rc, out = _run(module, [ip, "-j", "link", "show", "dev", name], check=False)
     if rc != 0:
@@ -259,13 +316,18 @@ def main():
     if interface.get("listenport") and int(interface["listenport"][0]) != int(own[2]):
         reasons.append("listen port")
     wanted = _wanted_peers(peers)
-    reasons.extend(_peer_differences(wanted, _live_peers(dump_lines[1:]), params["peer_names"]))
+    live = _live_peers(dump_lines[1:])
+    reasons.extend(_peer_differences(wanted, live, params["peer_names"]))
     if not reasons and params["sync"] and any(p["endpoint_name"] for p in wanted.values()):
         reasons.append("configuration changed (endpoints given by name)")
     if reasons:
         result.update(changed=True, action="syncconf", reasons=reasons)
+        reset = _sessions_reset("private key" in reasons, wanted, live) if params["start_handshakes"] else []
+        result["handshakes_started"] = [_peer_name(key, params["peer_names"]) for key in reset]
         if not module.check_mode:
-            _run(module, [wg, "syncconf", name, "/dev/stdin"], data=stripped)
+            _run(module, [wg, "syncconf", name, "/dev/stdin"], data=_pinned_port(stripped, interface, own[2]))
+            if reset:
+                _run(module, [wg, "set", name] + _keepalive_toggle(reset, wanted, _replaced_endpoints(wanted, live)))
 
     if params["mtu"] and int(link.get("mtu", 0)) != params["mtu"]:
         result.update(changed=True, mtu_set=True)

@@ -26,6 +26,10 @@ from ansible_collections.wirefleet.wireguard.plugins.module_utils.store import (
     StoreLocationError,
     inventory_problem,
     loader_ignores,
+    preshared_key_path,
+    previous_key_path,
+    private_key_path,
+    public_key_path,
     read_store,
     store_location,
 )
@@ -308,3 +312,20 @@ def test_render_prints_the_store_and_migrates_it(tmp_path):
     assert result.stdout.count("controller store: %s" % new) == 1
     assert "moved %s to %s" % (old, new) in result.stderr
     assert os.path.isdir(new) and not os.path.exists(old)
+
+
+def test_key_paths_follow_the_documented_layout(tmp_path):
+    store = str(tmp_path)
+    assert public_key_path(store, "hub", "wg0") == os.path.join(store, "public", "hub", "wg0.pub")
+    assert previous_key_path(store, "hub", "wg0") == os.path.join(store, "previous", "hub", "wg0.pub")
+    assert private_key_path(store, "phone", "wg0") == os.path.join(store, "private", "phone", "wg0.key")
+    assert preshared_key_path(store, "wg0/hub--phone") == os.path.join(store, "psk", "wg0", "hub--phone.psk")
+
+
+def test_previous_keys_are_no_public_keys(tmp_path):
+    (tmp_path / "public" / "hub").mkdir(parents=True)
+    (tmp_path / "public" / "hub" / "wg0.pub").write_text("new\n")
+    (tmp_path / "previous" / "hub").mkdir(parents=True)
+    (tmp_path / "previous" / "hub" / "wg0.pub").write_text("old\n")
+    store = read_store(str(tmp_path))
+    assert store["public_keys"] == {"hub": {"wg0": "new"}} and store["previous_keys"] == {"hub": {"wg0": "old"}}
