@@ -2,8 +2,8 @@
 service on the internet host (prepare.yml), and the service must see the exit gateway's wan address
 (wireguard_exit_probe_address of the gateway). verify passes on the converged fleet and writes the result for
 node_exporter; it fails naming the laptop, the gateway and the addresses when the gateway's masquerade rule is
-deleted by hand (nothing comes back) and when the laptop's full tunnel is bypassed by a direct link to the
-"internet" (the service sees the laptop's own address); a converge (or the link removed) makes it pass again.
+deleted by hand (nothing comes back; a converge repairs it) and when the laptop's full tunnel is bypassed by a
+direct link to the "internet" (the service sees the laptop's own address; removing the link repairs it).
 Without the address given, it is expected to be the gateway's endpoint, which here is not where the NAT leaves.
 """
 
@@ -61,8 +61,12 @@ def converge_gateway(tmp_path):
     assert rc == 0, out[-4000:]
 
 
-def assert_passes(tmp_path):
-    rc, checks = verify(tmp_path)
+# The laptop's checks alone, without the firewall role in check mode (the slow part of verify, covered above)
+LAPTOP_ONLY = ("--limit", LAPTOP, "-e", "wireguard_verify_firewall=false")
+
+
+def assert_passes(tmp_path, *args):
+    rc, checks = verify(tmp_path, *args)
     assert rc == 0, checks
     assert "traffic leaves %s as %s" % (GATEWAY, GATEWAY_WAN) in checks[LAPTOP], checks
 
@@ -122,21 +126,20 @@ def test_verify_fails_naming_both_addresses_when_the_full_tunnel_is_bypassed(tmp
                    capture_output=True, timeout=60)
     try:
         assert fetch(laptop) == LAPTOP_ON_WAN
-        rc, checks = verify(tmp_path)
+        rc, checks = verify(tmp_path, *LAPTOP_ONLY)
         assert rc != 0, checks
         assert checks[LAPTOP].startswith(HEAD + "%s saw %s, expected %s (" % (URL, LAPTOP_ON_WAN, GATEWAY_WAN)), checks
-        assert "full tunnel is bypassed" in checks[LAPTOP]
-        assert "exit probe" not in checks[GATEWAY], checks
+        assert "full tunnel is bypassed" in checks[LAPTOP] and "No answer across" not in checks[LAPTOP], checks
     finally:
         subprocess.run(["docker", "network", "disconnect", WAN_NETWORK, LAPTOP], check=False, capture_output=True,
                        timeout=60)
+    # the repair is the link removed: a converge cannot take away a network the host is on
     assert fetch(laptop) == GATEWAY_WAN
-    converge_gateway(tmp_path)
-    assert_passes(tmp_path)
+    assert_passes(tmp_path, *LAPTOP_ONLY)
 
 
 def test_without_the_address_the_endpoint_is_expected_and_here_that_is_wrong(tmp_path):
     # the endpoint the laptop dials (uplink side) is not where the gateway's NAT leaves (wan side)
-    rc, checks = verify(tmp_path, "-e", "wireguard_exit_probe_address=")
+    rc, checks = verify(tmp_path, "-e", "wireguard_exit_probe_address=", *LAPTOP_ONLY)
     assert rc != 0, checks
     assert checks[LAPTOP].startswith(HEAD + "%s saw %s, expected %s (" % (URL, GATEWAY_WAN, GATEWAY_ENDPOINT)), checks
