@@ -18,10 +18,19 @@ def names():
     return sorted(n for n in os.listdir(INVENTORIES) if os.path.isdir(os.path.join(INVENTORIES, n)))
 
 
-def compute(name, store=None):
+def _read(name):
     loader = DataLoader()
     inventory = InventoryManager(loader=loader, sources=[os.path.join(INVENTORIES, name)])
     variables = VariableManager(loader=loader, inventory=inventory)
-    hostvars = {host.name: variables.get_vars(host=host) for host in inventory.get_hosts()}
-    networks = next(iter(hostvars.values()))["wireguard_networks"]
-    return fleet(networks, hostvars, inventory.get_groups_dict(), store)
+    return inventory, {host.name: variables.get_vars(host=host) for host in inventory.get_hosts()}
+
+
+def hostvars(name):
+    """{host: variables} of an example inventory, as ansible-playbook sees them."""
+    return _read(name)[1]
+
+
+def compute(name, store=None):
+    inventory, variables = _read(name)
+    networks = next(iter(variables.values()))["wireguard_networks"]
+    return fleet(networks, variables, inventory.get_groups_dict(), store)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 
-from example_inventories import INVENTORIES, compute, names
+from example_inventories import INVENTORIES, compute, hostvars, names
 
 from ansible_collections.wirefleet.wireguard.plugins.filter.config_files import config_files
 from ansible_collections.wirefleet.wireguard.plugins.filter.hints import hints
+from ansible_collections.wirefleet.wireguard.plugins.filter.verify_exit_probes import verify_exit_probes
 
 DOCS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "docs", "scenarios"))
 
@@ -49,6 +50,14 @@ def page(name):
             needs.append("- **%s**: %s" % (host, "; ".join(wanted)))
     if needs:
         lines += ["## What the hosts need besides the tunnel", "", "The sysctl and firewall roles apply these:", ""] + needs + [""]
+    probes = [probe for _host, found in sorted(verify_exit_probes(fleet, hostvars(name)).items()) for probe in found]
+    if probes:
+        lines += ["## What verify.yml checks besides the tunnels", "",
+                  "`playbooks/verify.yml` fetches each `wireguard_exit_probe_url` from the full-tunnel client; the "
+                  "service must see the exit gateway's address:", ""]
+        lines += ["- **%s** fetches %s: its traffic must leave %s as %s"
+                  % (probe["client"], probe["url"], probe["gateway"], " or ".join(probe["expected"])) for probe in probes]
+        lines += [""]
     advice = hints(fleet)
     if advice:
         lines += ["## What Ansible cannot do for you", ""] + ["- %s" % hint for hint in advice] + [""]

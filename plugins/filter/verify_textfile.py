@@ -11,7 +11,8 @@ version_added: 0.1.0
 short_description: verify.yml's findings as a node_exporter textfile collector file
 description:
   - Per expected peer (from M(wirefleet.wireguard.verify_peers)) the latest handshake time and its age, the
-    transfer counters and whether it answered a ping; per LAN probe whether it answered; the time of the run.
+    transfer counters and whether it answered a ping; per LAN probe whether it answered; per exit probe of a
+    full-tunnel client whether the service saw the exit gateway's address; the time of the run.
     Metric names start with C(wirefleet_); label values are escaped as the Prometheus text format requires.
 options:
   _input:
@@ -43,6 +44,12 @@ options:
     description: Unix time of the run.
     type: int
     required: true
+  exit_probes:
+    description: The judged exit probes of the host (M(wirefleet.wireguard.verify_exit_results)), written as
+      C(wirefleet_exit_probe_ok) with the gateway, the expected and the seen address as labels.
+    type: list
+    elements: dict
+    default: []
 """
 
 EXAMPLES = r"""
@@ -64,13 +71,13 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.verify import textfile
 
 
-def verify_textfile(expected, handshakes, transfers, pings, lan_pings, now):
+def verify_textfile(expected, handshakes, transfers, pings, lan_pings, now, exit_probes=None):
     try:
         pinged = {"%s/%s" % (ping["item"]["interface"], ping["item"]["name"]): ping.get("rc") == 0 for ping in pings
                   if "item" in ping and "rc" in ping}
         lan_results = [{"address": ping["item"]["address"], "gateway": ping["item"]["gateway"],
                         "ok": ping.get("rc") == 0} for ping in lan_pings if "item" in ping and "rc" in ping]
-        return textfile(expected, handshakes, transfers, pinged, lan_results, int(now))
+        return textfile(expected, handshakes, transfers, pinged, lan_results, int(now), exit_probes or [])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise AnsibleFilterError("verify_textfile: %s" % exc) from exc
 

@@ -43,6 +43,8 @@ GLOBAL_VARIABLES = (
 # Host variables that only the playbooks read (the engine never sees them).
 PLAYBOOK_HOST_VARIABLES = (
     "wireguard_lan_probe",  # verify.yml: an address on a LAN behind this gateway that must answer across the VPN
+    "wireguard_exit_probe_url",  # verify.yml: a "what is my IP" URL a full-tunnel client fetches through its exit
+    "wireguard_exit_probe_address",  # verify.yml: the address(es) an exit gateway's traffic must leave with
 )
 
 # set_fact results of the playbooks and roles: during a run they are in every host's hostvars.
