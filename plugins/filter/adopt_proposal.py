@@ -90,10 +90,20 @@ def _merged_leases(store, leases):
     return merged
 
 
+def _hosts_yml(proposal):
+    """Role groups, and every other proposed host (one naming its networks in wireguard_roles, a device) in all."""
+    grouped = {host for hosts in proposal["groups"].values() for host in hosts}
+    inventory = {"children": {group: {"hosts": {host: None for host in hosts}}
+                              for group, hosts in proposal["groups"].items()}}
+    others = sorted(set(proposal["host_vars"]) - grouped)
+    if others:
+        inventory["hosts"] = {host: None for host in others}
+    return {"all": inventory}
+
+
 def _files(proposal, lines):
     files = {
-        "hosts.yml": _yaml({"all": {"children": {group: {"hosts": {host: None for host in hosts}}
-                                                 for group, hosts in proposal["groups"].items()}}}),
+        "hosts.yml": _yaml(_hosts_yml(proposal)),
         "group_vars/all/wireguard.yml": _yaml({"wireguard_networks": proposal["networks"]}),
         "REPORT.txt": "\n".join(lines) + "\n",
     }

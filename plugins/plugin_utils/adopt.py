@@ -17,7 +17,12 @@ import ipaddress
 import re
 from collections import Counter
 
-from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import DEFAULT_KEEPALIVE, Collector, parse_endpoint
+from ansible_collections.wirefleet.wireguard.plugins.module_utils.inputs import (
+    DEFAULT_KEEPALIVE,
+    PER_NETWORK_KEYS,
+    Collector,
+    parse_endpoint,
+)
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.keys import is_key
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.names import (
     control_characters,
@@ -339,17 +344,33 @@ class _Proposal:
                 (role, own), = by_network.values()
                 variables.update(own)
             else:
-                shared = {key: value for key, value in next(iter(by_network.values()))[1].items()
-                          if all(other.get(key, object()) == value for _role, other in by_network.values())}
-                variables.update(shared)
-                variables["wireguard_per_network"] = {
-                    network: {key[len("wireguard_"):]: value for key, value in own.items() if key not in shared}
-                    for network, (_role, own) in sorted(by_network.items())}
-            if len(roles) == 1:
+                variables.update(_per_network(by_network))
+            # Without a group, a host in a role group joins every network: with several networks each host names
+            # exactly the ones it joins (wireguard_roles).
+            if len(roles) == 1 and len(self.networks) == 1:
                 self.groups.setdefault(ROLE_GROUPS[roles.pop()], []).append(host)
             else:
                 variables["wireguard_roles"] = {network: role for network, (role, _own) in sorted(by_network.items())}
             self.host_vars[host] = variables
+
+
+def _per_network(by_network):
+    """Variables of a host in several networks: equal ones (and host-wide ones) once, the rest per network."""
+    owns = [own for _role, own in by_network.values()]
+    variables = {}
+    for key in sorted({key for own in owns for key in own}):
+        values = [own.get(key) for own in owns if key in own]
+        per_network = key[len("wireguard_"):] in PER_NETWORK_KEYS
+        if not per_network or (len(values) == len(owns) and all(value == values[0] for value in values)):
+            variables[key] = values[0]  # host-wide (uplink, managed): the first network's; equal: once
+    overrides = {}
+    for network, (_role, own) in sorted(by_network.items()):
+        wanted = {key[len("wireguard_"):]: value for key, value in own.items() if key not in variables}
+        if wanted:
+            overrides[network] = wanted
+    if overrides:
+        variables["wireguard_per_network"] = overrides
+    return variables
 
 
 def _network_name(group, hub, used):

@@ -225,3 +225,23 @@ def test_filter_writes_files_that_load_back():
     assert result["public_key_files"]["laptop"] == {"wg0.pub": KEYS["laptop"]}
     assert "not read (failed or unreachable): down" in result["lines"]
     assert "vps wg0: converging keeps its key, addresses, port, peers and routes" in result["files"]["REPORT.txt"]
+
+
+def test_a_host_in_two_networks_gets_roles_per_network():
+    """The vps is the hub of wg0 and a client of lab0 (hub: office): wireguard_roles and per-network settings."""
+    found = star_fleet()
+    lab_key = fake_key("vps lab0")
+    office_lab = interface("10.77.0.1/24", 51900) + peer(lab_key, "10.77.0.2/32", comment="vps")
+    vps_lab = interface("10.77.0.2/32") + peer(fake_key("office lab0"), "10.77.0.0/24", "office.example.com:51900", 25)
+    found["office"].append(existing("lab0", fake_key("office lab0"), office_lab))
+    found["vps"].append(existing("lab0", lab_key, vps_lab))
+    proposal, fleet, changes = round_trip(found)
+    assert proposal["host_vars"]["vps"]["wireguard_roles"] == {"lab0": "client", "wg0": "hub"}
+    assert proposal["host_vars"]["vps"]["wireguard_per_network"]["lab0"]["address"] == "10.77.0.2"
+    assert proposal["host_vars"]["office"]["wireguard_roles"] == {"lab0": "hub", "wg0": "gateway"}
+    assert changes[("vps", "lab0")] == ["Address 10.77.0.2/32 -> 10.77.0.2/24 (set live)"]
+    assert changes[("office", "lab0")] == [] and changes[("vps", "wg0")] == []
+    assert set(fleet["hosts"]["vps"]["interfaces"]) == {"wg0", "lab0"}
+    hostvars = {host: {"__wireguard_adopt_found": {"interfaces": entries}} for host, entries in found.items()}
+    listed = yaml.safe_load(adopt_proposal(hostvars, sorted(found), sorted(found))["files"]["hosts.yml"])["all"]
+    assert sorted(listed["hosts"]) == ["anna-s-phone", "laptop", "office", "vps"]  # devices too: nobody lost
