@@ -267,7 +267,7 @@ def _lans(group, node, vpns):
     return lans
 
 
-def _full_tunnel(group, node):
+def _full_tunnel(node):
     return any(net.prefixlen == 0 for entry in node.peers.values() for net in entry["allowed"])
 
 
@@ -379,10 +379,6 @@ def _network_name(group, hub, used):
     return _unique_name(wanted if wanted not in used else None, used, "wg")
 
 
-def _settings(group, nodes_with, key, low, high):
-    return {node.key: _integer(node.setting(key), low, high) for node in group if node.managed and nodes_with(node)}
-
-
 def _propose_network(proposal, group, used_networks):
     linked = _neighbours(group)
     shape, hub = _shape(group, linked)
@@ -455,11 +451,11 @@ def _propose_member(proposal, group, node, network, shape, hub, vpns, spec, dns,
     if node.managed:
         proposal.public_keys.setdefault(node.host, {})[network] = node.key
         nat, uplink = _nat(node)
-        if nat or (node is hub and any(_full_tunnel(group, spoke) for spoke in group if spoke.managed)):
+        if nat or (node is hub and any(_full_tunnel(spoke) for spoke in group if spoke.managed)):
             variables["wireguard_nat"] = True
         if uplink:
             variables["wireguard_uplink_interface"] = uplink
-        if node is not hub and shape == "star" and _full_tunnel(group, node):
+        if node is not hub and shape == "star" and _full_tunnel(node):
             variables["wireguard_full_tunnel"] = True
         if dns is not None and dns and dns != spec.get("dns"):
             variables["wireguard_dns"] = dns
