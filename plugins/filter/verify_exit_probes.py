@@ -48,25 +48,15 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.verify import exit_probes
-
-
-def _read(fleet, hostvars, variable):
-    """{host: value} of the fleet's hosts that set variable (hostvars is read lazily, host by host)."""
-    found = {}
-    for name in fleet["hosts"]:
-        variables = hostvars.get(name)
-        value = variables.get(variable) if isinstance(variables, Mapping) else None
-        if value is not None:
-            found[name] = value
-    return found
+from ansible_collections.wirefleet.wireguard.plugins.plugin_utils.hostvars import fleet_host_values
 
 
 def verify_exit_probes(fleet, hostvars):
     if not isinstance(hostvars, Mapping):
         raise AnsibleFilterError("verify_exit_probes: hostvars must map hosts to their variables")
     try:
-        return exit_probes(fleet, _read(fleet, hostvars, "wireguard_exit_probe_url"),
-                           _read(fleet, hostvars, "wireguard_exit_probe_address"))
+        return exit_probes(fleet, fleet_host_values(fleet, hostvars, "wireguard_exit_probe_url"),
+                           fleet_host_values(fleet, hostvars, "wireguard_exit_probe_address"))
     except ValueError as exc:
         raise AnsibleFilterError("verify_exit_probes: %s" % exc) from exc
     except (KeyError, TypeError, AttributeError) as exc:

@@ -44,24 +44,14 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wirefleet.wireguard.plugins.module_utils.verify import lan_probes
-
-
-def _probes(fleet, hostvars):
-    """{host: wireguard_lan_probe} of the fleet's hosts that set it (hostvars is read lazily, host by host)."""
-    probes = {}
-    for name in fleet["hosts"]:
-        variables = hostvars.get(name) if isinstance(hostvars, Mapping) else None
-        value = variables.get("wireguard_lan_probe") if isinstance(variables, Mapping) else None
-        if value is not None:
-            probes[name] = value
-    return probes
+from ansible_collections.wirefleet.wireguard.plugins.plugin_utils.hostvars import fleet_host_values
 
 
 def verify_lan_probes(fleet, hostvars):
     if not isinstance(hostvars, Mapping):
         raise AnsibleFilterError("verify_lan_probes: hostvars must map hosts to their variables")
     try:
-        return lan_probes(fleet, _probes(fleet, hostvars))
+        return lan_probes(fleet, fleet_host_values(fleet, hostvars, "wireguard_lan_probe"))
     except ValueError as exc:
         raise AnsibleFilterError("verify_lan_probes: %s" % exc) from exc
     except (KeyError, TypeError, AttributeError) as exc:
