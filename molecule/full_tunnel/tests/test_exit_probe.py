@@ -13,8 +13,6 @@ import re
 import subprocess
 import sys
 
-import pytest
-
 import wirefleet_verify as wv
 
 GATEWAY, LAPTOP, INTERNET = ("wf-full_tunnel-%s" % n for n in ("gateway", "laptop", "internet"))
@@ -69,16 +67,6 @@ def assert_passes(tmp_path, *args):
     rc, checks = verify(tmp_path, *args)
     assert rc == 0, checks
     assert "traffic leaves %s as %s" % (GATEWAY, GATEWAY_WAN) in checks[LAPTOP], checks
-
-
-@pytest.fixture(scope="module")
-def gateway():
-    return wv.host(GATEWAY)
-
-
-@pytest.fixture(scope="module")
-def laptop():
-    return wv.host(LAPTOP)
 
 
 def fetch(node):

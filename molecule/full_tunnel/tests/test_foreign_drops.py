@@ -25,16 +25,6 @@ USER_TABLE = ("nft add table inet userfw && nft add chain inet userfw forward "
 
 
 @pytest.fixture(scope="module")
-def gateway():
-    return wv.host(GATEWAY)
-
-
-@pytest.fixture(scope="module")
-def laptop():
-    return wv.host(LAPTOP)
-
-
-@pytest.fixture(scope="module")
 def internet():
     node = wv.host(INTERNET)
     node.run("pkill -f 'nc -lk 8081'")

@@ -22,16 +22,6 @@ def interface_of(node, address):
 
 
 @pytest.fixture(scope="module")
-def gateway():
-    return wv.host(GATEWAY)
-
-
-@pytest.fixture(scope="module")
-def laptop():
-    return wv.host(LAPTOP)
-
-
-@pytest.fixture(scope="module")
 def internet():
     return wv.host(INTERNET)
 
